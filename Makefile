@@ -1,0 +1,58 @@
+# FaultMaven hub. `make run` serves on embedded defaults; `make test` is what CI runs.
+GO      ?= go
+BIN     := bin
+PLUGINS := $(notdir $(wildcard plugins/*))
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+TOOLS   := $(CURDIR)/bin/tools
+
+.PHONY: all build plugins run test test-short bench bench-loghub proto lint tidy clean
+
+all: build
+
+build: plugins
+	$(GO) build -o $(BIN)/faultmaven ./gateway/cmd/faultmaven
+
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do \
+		echo "build plugin $$p"; \
+		$(GO) build -o $(BIN)/plugins/faultmaven-plugin-$$p ./plugins/$$p || exit 1; \
+	done
+
+# Serve the bundled sample logs through the files plugin on 127.0.0.1:8080.
+run: build
+	./$(BIN)/faultmaven serve --config examples/faultmaven.yaml
+
+# Every test, both modules. PostgreSQL tests use FAULTMAVEN_TEST_DATABASE_URL
+# (default postgres://postgres@127.0.0.1:5432/test).
+test: build
+	cd sdk && $(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-short:
+	cd sdk && $(GO) test -short ./...
+	$(GO) test -short ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+proto:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	cd sdk && PATH=$(TOOLS):$$PATH protoc -I proto \
+		--go_out=. --go_opt=module=github.com/faultmaven/faultmaven/sdk \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/faultmaven/faultmaven/sdk \
+		proto/faultmaven/plugin/v1/plugin.proto
+
+lint:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed" && exit 1)
+	cd sdk && $(GO) vet ./...
+	$(GO) vet ./...
+
+tidy:
+	cd sdk && $(GO) mod tidy
+	$(GO) mod tidy
+
+clean:
+	rm -rf $(BIN) data

@@ -1,0 +1,333 @@
+// Package config loads faultmaven.yaml: one YAML file whose every key can be
+// overridden by a FAULTMAVEN_* environment variable (FAULTMAVEN_LISTEN,
+// FAULTMAVEN_PLUGIN_HOST_CALL_TIMEOUT, FAULTMAVEN_CLUSTERS as YAML...).
+//
+// Secrets never live in the YAML: an integration names them by reference
+// (an environment variable or a file) and they are resolved only when the
+// instance is configured, never logged or returned.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole hub configuration.
+type Config struct {
+	// Listen is the HTTP address. Loopback by default: auth arrives with the
+	// gateway API, so the hub must not be exposed before that.
+	Listen     string        `yaml:"listen"`
+	DataDir    string        `yaml:"data_dir"`
+	PluginDir  string        `yaml:"plugin_dir"`
+	Plugins    []PluginEntry `yaml:"plugins"`
+	PluginHost PluginHost    `yaml:"plugin_host"`
+	Database   Database      `yaml:"database"`
+	Log        Log           `yaml:"log"`
+	Clusters   []Cluster     `yaml:"clusters"`
+}
+
+// PluginEntry pins a plugin binary outside the plugin dir by checksum.
+type PluginEntry struct {
+	Name   string `yaml:"name"`
+	Path   string `yaml:"path"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// PluginHost tunes plugin supervision; zero values take the defaults.
+type PluginHost struct {
+	StartTimeout       time.Duration `yaml:"start_timeout"`
+	CallTimeout        time.Duration `yaml:"call_timeout"`
+	MaxConcurrentCalls int           `yaml:"max_concurrent_calls"`
+	RestartBackoffMin  time.Duration `yaml:"restart_backoff_min"`
+	RestartBackoffMax  time.Duration `yaml:"restart_backoff_max"`
+	BreakerThreshold   int           `yaml:"breaker_threshold"`
+	BreakerWindow      time.Duration `yaml:"breaker_window"`
+	BreakerCooldown    time.Duration `yaml:"breaker_cooldown"`
+	KillGrace          time.Duration `yaml:"kill_grace"`
+	EnvAllowlist       []string      `yaml:"env_allowlist"`
+}
+
+// Database selects the relational store. Empty URL = embedded SQLite in
+// the data dir. The URL usually comes from FAULTMAVEN_DATABASE_URL.
+type Database struct {
+	URL string `yaml:"url"`
+}
+
+// Log configures the hub's own log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Cluster is one monitored cluster and the integrations it enabled.
+type Cluster struct {
+	Name         string        `yaml:"name"`
+	Integrations []Integration `yaml:"integrations"`
+}
+
+// Integration is one enabled plugin instance.
+type Integration struct {
+	Name    string               `yaml:"name"`
+	Plugin  string               `yaml:"plugin"`
+	Config  map[string]any       `yaml:"config"`
+	Secrets map[string]SecretRef `yaml:"secrets"`
+}
+
+// SecretRef names where a secret config value comes from.
+type SecretRef struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// Default returns the embedded-defaults configuration.
+func Default() Config {
+	return Config{
+		Listen:    "127.0.0.1:8080",
+		DataDir:   "./data",
+		PluginDir: "./bin/plugins",
+		Log:       Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads path (if non-empty) over the defaults, then applies
+// FAULTMAVEN_* overrides from environ, then validates.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	for i, p := range c.Plugins {
+		if p.Name == "" || p.Path == "" {
+			errs = append(errs, fmt.Errorf("plugins[%d]: name and path are required", i))
+		}
+		if len(p.SHA256) != 64 {
+			errs = append(errs, fmt.Errorf("plugins[%d] (%s): sha256 must be 64 hex characters", i, p.Name))
+		}
+	}
+	seenCluster := map[string]bool{}
+	for i, cl := range c.Clusters {
+		if !nameRE.MatchString(cl.Name) {
+			errs = append(errs, fmt.Errorf("clusters[%d].name %q: use lower-case letters, digits, - and _", i, cl.Name))
+		}
+		if seenCluster[cl.Name] {
+			errs = append(errs, fmt.Errorf("clusters[%d].name %q: duplicate", i, cl.Name))
+		}
+		seenCluster[cl.Name] = true
+		seen := map[string]bool{}
+		for j, in := range cl.Integrations {
+			at := fmt.Sprintf("clusters[%s].integrations[%d]", cl.Name, j)
+			if !nameRE.MatchString(in.Name) {
+				errs = append(errs, fmt.Errorf("%s.name %q: use lower-case letters, digits, - and _", at, in.Name))
+			}
+			if seen[in.Name] {
+				errs = append(errs, fmt.Errorf("%s.name %q: duplicate in cluster", at, in.Name))
+			}
+			seen[in.Name] = true
+			if in.Plugin == "" {
+				errs = append(errs, fmt.Errorf("%s.plugin: required", at))
+			}
+			for k, ref := range in.Secrets {
+				if (ref.Env == "") == (ref.File == "") {
+					errs = append(errs, fmt.Errorf("%s.secrets.%s: give exactly one of env or file", at, k))
+				}
+				if _, clash := in.Config[k]; clash {
+					errs = append(errs, fmt.Errorf("%s.secrets.%s: also set in config; secrets belong only under secrets", at, k))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// InstanceID is the plugin instance id of an integration: "cluster/name".
+func InstanceID(cluster, integration string) string { return cluster + "/" + integration }
+
+// ResolvedConfig returns the integration's config as JSON with its secrets
+// filled in from the environment or files. The result holds secrets: hand
+// it to the plugin and nowhere else. Errors name the reference, never the
+// value.
+func (in Integration) ResolvedConfig(getenv func(string) string) (json.RawMessage, error) {
+	merged := make(map[string]any, len(in.Config)+len(in.Secrets))
+	for k, v := range in.Config {
+		merged[k] = v
+	}
+	for k, ref := range in.Secrets {
+		var val string
+		switch {
+		case ref.Env != "":
+			val = getenv(ref.Env)
+			if val == "" {
+				return nil, fmt.Errorf("integration %s: secret %q: environment variable %s is not set", in.Name, k, ref.Env)
+			}
+		default:
+			b, err := os.ReadFile(ref.File)
+			if err != nil {
+				return nil, fmt.Errorf("integration %s: secret %q: reading %s: %w", in.Name, k, ref.File, errors.Unwrap(err))
+			}
+			val = strings.TrimRight(string(b), "\r\n")
+		}
+		merged[k] = val
+	}
+	return json.Marshal(normalize(merged))
+}
+
+// normalize converts yaml's map[any]any (nested) into JSON-encodable maps.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+		return x
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = normalize(e)
+		}
+		return m
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+		return x
+	}
+	return v
+}
+
+// ResolvePaths makes relative directories absolute against base (the
+// directory of the config file), so the hub behaves the same whatever its
+// working directory.
+func (c *Config) ResolvePaths(base string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	c.DataDir = abs(c.DataDir)
+	c.PluginDir = abs(c.PluginDir)
+	for i := range c.Plugins {
+		c.Plugins[i].Path = abs(c.Plugins[i].Path)
+	}
+}
+
+// applyEnv sets every field whose FAULTMAVEN_<PATH> variable is present.
+// Scalars parse as their type; lists, maps and structs parse as YAML.
+func applyEnv(cfg *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "FAULTMAVEN_") {
+			env[k] = v
+		}
+	}
+	return walkEnv(reflect.ValueOf(cfg).Elem(), "FAULTMAVEN", env)
+}
+
+func walkEnv(v reflect.Value, prefix string, env map[string]string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		raw, set := env[name]
+		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeFor[time.Duration]() {
+			if set {
+				if err := yaml.Unmarshal([]byte(raw), f.Addr().Interface()); err != nil {
+					return fmt.Errorf("config: %s: %w", name, err)
+				}
+			}
+			if err := walkEnv(f, name, env); err != nil {
+				return err
+			}
+			continue
+		}
+		if !set {
+			continue
+		}
+		if err := setScalar(f, raw); err != nil {
+			return fmt.Errorf("config: %s=%q: %w", name, redactIfSecret(name, raw), err)
+		}
+	}
+	return nil
+}
+
+func redactIfSecret(name, raw string) string {
+	if strings.Contains(name, "URL") || strings.Contains(name, "KEY") || strings.Contains(name, "TOKEN") {
+		return "<redacted>"
+	}
+	return raw
+}
+
+func setScalar(f reflect.Value, raw string) error {
+	switch {
+	case f.Type() == reflect.TypeFor[time.Duration]():
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.String:
+		f.SetString(raw)
+	case f.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(n))
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
+	default: // slices, maps: YAML (JSON is YAML)
+		ptr := reflect.New(f.Type())
+		if err := yaml.Unmarshal([]byte(raw), ptr.Interface()); err != nil {
+			return err
+		}
+		f.Set(ptr.Elem())
+	}
+	return nil
+}
