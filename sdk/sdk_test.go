@@ -18,6 +18,10 @@ func TestMain(m *testing.M) {
 		sdk.Serve(newMem())
 		return
 	}
+	if os.Getenv("FAULTMAVEN_SDK_TEST_ROLE") == "host" {
+		runAsHost()
+		return
+	}
 	os.Exit(m.Run())
 }
 

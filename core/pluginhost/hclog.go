@@ -34,7 +34,17 @@ func (h *slogHCLog) Log(level hclog.Level, msg string, args ...any) {
 	default:
 		lvl = slog.LevelInfo
 	}
-	h.l.Log(context.Background(), lvl, msg, append(append([]any(nil), h.args...), args...)...)
+	all := append(append([]any(nil), h.args...), args...)
+	// go-plugin adds plugin=<path> to its own lines; the logger already
+	// carries plugin=<name>, so drop the duplicate key.
+	kept := all[:0]
+	for i := 0; i+1 < len(all); i += 2 {
+		if k, ok := all[i].(string); ok && k == "plugin" {
+			continue
+		}
+		kept = append(kept, all[i], all[i+1])
+	}
+	h.l.Log(context.Background(), lvl, msg, kept...)
 }
 
 func (h *slogHCLog) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }

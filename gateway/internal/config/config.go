@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -231,23 +230,6 @@ func normalize(v any) any {
 		return x
 	}
 	return v
-}
-
-// ResolvePaths makes relative directories absolute against base (the
-// directory of the config file), so the hub behaves the same whatever its
-// working directory.
-func (c *Config) ResolvePaths(base string) {
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(base, p)
-	}
-	c.DataDir = abs(c.DataDir)
-	c.PluginDir = abs(c.PluginDir)
-	for i := range c.Plugins {
-		c.Plugins[i].Path = abs(c.Plugins[i].Path)
-	}
 }
 
 // applyEnv sets every field whose FAULTMAVEN_<PATH> variable is present.

@@ -1,0 +1,263 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// repoRoot is two levels up from this package.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
+
+func build(t testing.TB, out, pkg string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = repoRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// childPIDs lists the processes whose parent is pid, from /proc.
+func childPIDs(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut at ')'.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// TestServeEndToEnd runs the real binaries: faultmaven serve with the files
+// plugin over the bundled sample logs; checks the integration is healthy,
+// streams its logs as NDJSON, then SIGTERMs the hub and checks no plugin
+// process is left.
+func TestServeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	root := repoRoot(t)
+	dir := t.TempDir()
+	build(t, filepath.Join(dir, "faultmaven"), "./gateway/cmd/faultmaven")
+	build(t, filepath.Join(dir, "plugins", "faultmaven-plugin-files"), "./plugins/files")
+	addr := freePort(t)
+	cfg := fmt.Sprintf(`listen: %s
+data_dir: %s
+plugin_dir: %s
+log: {level: debug, format: json}
+clusters:
+  - name: local
+    integrations:
+      - name: app-logs
+        plugin: files
+        config: { paths: [%q] }
+      - name: broken
+        plugin: files
+        config: { paths: [] }
+`, addr, filepath.Join(dir, "data"), filepath.Join(dir, "plugins"), filepath.Join(root, "examples", "logs", "*"))
+	cfgPath := filepath.Join(dir, "faultmaven.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(dir, "faultmaven"), "serve", "--config", cfgPath)
+	cmd.Dir = root
+	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
+			t.Logf("serve log:\n%s", b)
+		}
+	})
+	base := "http://" + addr
+	waitReady(t, base+"/readyz")
+
+	var got struct {
+		Integrations []struct {
+			Cluster, Name, Plugin, Version, State, Breaker, Error string
+			Capabilities                                         []string
+			Health                                               struct{ Status, Message string }
+		}
+	}
+	getJSON(t, base+"/api/v1/integrations", &got)
+	if len(got.Integrations) != 2 {
+		t.Fatalf("integrations: %+v", got)
+	}
+	byName := map[string]int{}
+	for i, in := range got.Integrations {
+		byName[in.Name] = i
+	}
+	app := got.Integrations[byName["app-logs"]]
+	if app.Health.Status != "ok" || app.State != "running" || app.Plugin != "files" || app.Version == "" || app.Breaker != "closed" || len(app.Capabilities) == 0 {
+		t.Errorf("app-logs: %+v", app)
+	}
+	broken := got.Integrations[byName["broken"]]
+	if broken.Health.Status != "error" || !strings.Contains(broken.Error, "paths") {
+		t.Errorf("broken integration should fail clearly naming the field: %+v", broken)
+	}
+
+	resp, err := http.Get(base + "/api/v1/integrations/local/app-logs/logs?limit=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/x-ndjson" {
+		t.Errorf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	n := 0
+	for sc.Scan() {
+		var rec struct {
+			Timestamp time.Time
+			Body      string
+			Source    struct{ Instance string }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("line %d not JSON: %v: %s", n, err, sc.Text())
+		}
+		if rec.Body == "" || rec.Timestamp.IsZero() || rec.Source.Instance != "local/app-logs" {
+			t.Errorf("record %d: %+v", n, rec)
+		}
+		n++
+	}
+	resp.Body.Close()
+	if n != 7 {
+		t.Errorf("streamed %d records, want the limit 7", n)
+	}
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{
+		{"/api/v1/integrations/local/nope/logs", 404},
+		{"/api/v1/integrations/local/app-logs/logs?limit=0", 400},
+		{"/api/v1/integrations/local/app-logs/logs?from=yesterday", 400},
+		{"/api/v1/integrations/local/app-logs/logs?query=/(/", 400},
+	} {
+		r, err := http.Get(base + tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != tc.code || r.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s: %d %s, want %d problem+json", tc.url, r.StatusCode, r.Header.Get("Content-Type"), tc.code)
+		}
+	}
+	r, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := new(strings.Builder)
+	_, _ = bufio.NewReader(r.Body).WriteTo(mb)
+	r.Body.Close()
+	for _, m := range []string{"faultmaven_plugin_up", "faultmaven_plugin_records_streamed_total", "faultmaven_http_request_duration_seconds"} {
+		if !strings.Contains(mb.String(), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
+	plugins := childPIDs(cmd.Process.Pid)
+	if len(plugins) == 0 {
+		t.Fatal("no plugin child process found")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+	for _, pid := range plugins {
+		if alive(pid) {
+			t.Errorf("plugin pid %d still alive after serve exited", pid)
+		}
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if r, err := http.Get(url); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never became ready", url)
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, r.StatusCode)
+	}
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
