@@ -52,7 +52,7 @@ func (c *logCapture) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 func (c *logCapture) WithAttrs(as []slog.Attr) slog.Handler { return &attrHandler{c, as} }
-func (c *logCapture) WithGroup(string) slog.Handler        { return c }
+func (c *logCapture) WithGroup(string) slog.Handler         { return c }
 func (c *logCapture) contains(sub ...string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -26,7 +26,7 @@ type Options struct {
 	MaxConcurrentCalls int           // per instance
 	RestartBackoffMin  time.Duration
 	RestartBackoffMax  time.Duration
-	BreakerThreshold   int           // crashes within BreakerWindow that open the breaker
+	BreakerThreshold   int // crashes within BreakerWindow that open the breaker
 	BreakerWindow      time.Duration
 	BreakerCooldown    time.Duration // how long an open breaker stays open
 	KillGrace          time.Duration // graceful stop before SIGKILL of the group

@@ -590,7 +590,9 @@ func (p *inProcess) Metadata(context.Context) (sdk.Metadata, error) {
 	return m, nil
 }
 
-func (p *inProcess) Validate(ctx context.Context, c json.RawMessage) error { return p.a.Validate(ctx, c) }
+func (p *inProcess) Validate(ctx context.Context, c json.RawMessage) error {
+	return p.a.Validate(ctx, c)
+}
 func (p *inProcess) Configure(ctx context.Context, i string, c json.RawMessage) error {
 	return p.a.Configure(ctx, i, c)
 }

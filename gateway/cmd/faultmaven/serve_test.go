@@ -128,8 +128,8 @@ clusters:
 	var got struct {
 		Integrations []struct {
 			Cluster, Name, Plugin, Version, State, Breaker, Error string
-			Capabilities                                         []string
-			Health                                               struct{ Status, Message string }
+			Capabilities                                          []string
+			Health                                                struct{ Status, Message string }
 		}
 	}
 	getJSON(t, base+"/api/v1/integrations", &got)
