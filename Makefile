@@ -37,6 +37,11 @@ test-short:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+# Loghub-2k accuracy (GA, FGA, PA, FTA per dataset, zero-config and benchmark
+# protocol) and BGL alert detection; needs ../shared/loghub.
+bench-loghub:
+	$(GO) test -tags loghub -run 'TestLoghub$$|TestBGLAlerts' -count=1 -v ./core/loganalysis/loghub
+
 proto:
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)

@@ -111,6 +111,9 @@ func (m *memAdapter) SearchLogs(ctx context.Context, inst string, q sdk.LogQuery
 	if err != nil {
 		return err
 	}
+	if q.Query == "ratelimit:" {
+		return sdk.RateLimited(45*time.Second, "backend says slow down")
+	}
 	if strings.HasPrefix(q.Query, "bad:") {
 		return sdk.Errorf(sdk.CodeBadQuery, "cannot parse %q", q.Query)
 	}

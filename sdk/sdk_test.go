@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,21 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if sdk.CodeOf(errors.New("x")) != sdk.CodeInternal {
 		t.Fatal("plain error should be internal")
+	}
+}
+
+func TestRetryAfterCrossesTheWireOnce(t *testing.T) {
+	c := plugintest.Launch(t, os.Args[0])
+	ctx := t.Context()
+	if err := c.Configure(ctx, "c/x", json.RawMessage(`{"records": 3}`)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.SearchLogs(ctx, "c/x", sdk.LogQuery{Query: "ratelimit:"}, sdk.SearchOptions{}, func([]sdk.Record) error { return nil })
+	var se *sdk.Error
+	if !errors.As(err, &se) || se.Code != sdk.CodeRateLimited || se.RetryAfter != 45*time.Second {
+		t.Fatalf("got %#v, want rate_limited with retry-after 45s", err)
+	}
+	if n := strings.Count(err.Error(), "retry after"); n != 1 {
+		t.Errorf("%q mentions the retry-after %d times, want once", err.Error(), n)
 	}
 }

@@ -3,6 +3,8 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultmaven/faultmaven/sdk/internal/pluginpb"
@@ -205,7 +207,13 @@ func errorFromStatus(ctx context.Context, err error) error {
 		if code == CodeBadConfig && len(detail.GetFieldErrors()) > 0 {
 			return &ConfigError{Fields: fieldsFromPB(detail.GetFieldErrors())}
 		}
-		return &Error{Code: code, Message: stripCodePrefix(st.Message(), code), RetryAfter: time.Duration(detail.GetRetryAfterMs()) * time.Millisecond}
+		retry := time.Duration(detail.GetRetryAfterMs()) * time.Millisecond
+		msg := stripCodePrefix(st.Message(), code)
+		if retry > 0 {
+			// Error() appends the retry-after again; keep it once.
+			msg = strings.TrimSuffix(msg, fmt.Sprintf(" (retry after %s)", retry))
+		}
+		return &Error{Code: code, Message: msg, RetryAfter: retry}
 	}
 	switch st.Code() {
 	case codes.Unimplemented:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/faultmaven/faultmaven/sdk/internal/pluginpb"
 	plugin "github.com/hashicorp/go-plugin"
@@ -168,8 +170,17 @@ func (w *batchWriter) Write(r Record) error {
 		return err
 	}
 	r.Source.Instance = w.instance
+	// Protobuf strings must be valid UTF-8, or the whole batch fails to
+	// marshal: repair what the adapter did not.
+	if !utf8.ValidString(r.Body) {
+		r.Body = strings.ToValidUTF8(r.Body, "\uFFFD")
+	}
 	if len(r.Body) > MaxBodyBytes {
-		r.Body = r.Body[:MaxBodyBytes]
+		cut := MaxBodyBytes
+		for cut > 0 && !utf8.RuneStart(r.Body[cut]) {
+			cut-- // cut on a character boundary
+		}
+		r.Body = r.Body[:cut]
 		attrs := make(map[string]string, len(r.Attributes)+1)
 		for k, v := range r.Attributes {
 			attrs[k] = v

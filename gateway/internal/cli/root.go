@@ -46,6 +46,9 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newServeCmd(),
 		newPluginsCmd(),
+		newMigrateCmd(), newIngestCmd(), newStoreCmd(),
+		newKBCmd(),
+		newLogsCmd(),
 	)
 	return root
 }

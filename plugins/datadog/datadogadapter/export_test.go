@@ -1,0 +1,7 @@
+package datadogadapter
+
+// Exported for tests.
+var (
+	BuildQuery = buildQuery
+	Quote      = quote
+)

@@ -1,0 +1,152 @@
+package opensearchadapter
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/opensearch-project/opensearch-go/v4"
+
+	"github.com/faultmaven/faultmaven/sdk"
+)
+
+// Version is the adapter's own semantic version.
+const Version = "0.1.0"
+
+// Options configures an [Adapter]. The zero value works.
+type Options struct {
+	// Logger receives the adapter's logs; nil means sdk.Logger(). Nothing
+	// logged ever holds a password, key or token.
+	Logger *slog.Logger
+	// Transport, when set, replaces the HTTP transport built from the
+	// instance config (its TLS settings are then ignored). Tests use it.
+	Transport http.RoundTripper
+	// Retry bounds retries; zero fields take DefaultRetryPolicy's.
+	Retry RetryPolicy
+}
+
+// DefaultOptions returns the options New uses.
+func DefaultOptions() Options {
+	return Options{Retry: DefaultRetryPolicy()}
+}
+
+// Adapter is the OpenSearch adapter. It is safe for concurrent use.
+type Adapter struct {
+	opts Options
+	log  *slog.Logger
+
+	mu        sync.RWMutex
+	instances map[string]*instance
+}
+
+type instance struct {
+	name   string
+	cfg    *config
+	client *opensearch.Client
+	log    *slog.Logger
+	retry  RetryPolicy
+}
+
+var (
+	_ sdk.Adapter     = (*Adapter)(nil)
+	_ sdk.LogSearcher = (*Adapter)(nil)
+)
+
+// New returns an adapter with DefaultOptions.
+func New() *Adapter { return NewWithOptions(DefaultOptions()) }
+
+// NewWithOptions returns an adapter using opts.
+func NewWithOptions(opts Options) *Adapter {
+	opts.Retry = opts.Retry.withDefaults()
+	log := opts.Logger
+	if log == nil {
+		log = sdk.Logger()
+	}
+	return &Adapter{opts: opts, log: log, instances: map[string]*instance{}}
+}
+
+// Metadata describes the plugin.
+func (a *Adapter) Metadata() sdk.Metadata {
+	return sdk.Metadata{
+		Name:         "opensearch",
+		Version:      Version,
+		Description:  "Searches logs in OpenSearch and Amazon OpenSearch Service (point-in-time + search_after paging, query_string or DSL).",
+		ConfigSchema: json.RawMessage(configSchema),
+	}
+}
+
+// Validate checks an instance config.
+func (a *Adapter) Validate(_ context.Context, raw json.RawMessage) error {
+	_, err := parseConfig(raw)
+	return err
+}
+
+// Configure creates or replaces an instance. It does not contact the
+// cluster: Health does, so a cluster that is down at configuration time
+// can still be configured.
+func (a *Adapter) Configure(_ context.Context, name string, raw json.RawMessage) error {
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient(cfg, a.opts.Transport)
+	if err != nil {
+		return sdk.Errorf(sdk.CodeBadConfig, "opensearch client: %v", err)
+	}
+	in := &instance{name: name, cfg: cfg, client: cl, log: a.log.With("instance", name), retry: a.opts.Retry}
+	a.mu.Lock()
+	old := a.instances[name]
+	a.instances[name] = in
+	a.mu.Unlock()
+	if old != nil {
+		_ = old.client.Close()
+	}
+	in.log.Info("instance configured", "url", cfg.URL.Redacted(), "index", cfg.Indices, "auth", authKind(cfg))
+	return nil
+}
+
+func authKind(c *config) string {
+	switch {
+	case c.AWS != nil:
+		return "aws_sigv4"
+	case c.Username != "":
+		return "basic"
+	}
+	return "none"
+}
+
+// Remove forgets an instance and releases its connections.
+func (a *Adapter) Remove(_ context.Context, name string) error {
+	a.mu.Lock()
+	in := a.instances[name]
+	delete(a.instances, name)
+	a.mu.Unlock()
+	if in != nil {
+		_ = in.client.Close()
+	}
+	return nil
+}
+
+func (a *Adapter) instance(name string) (*instance, error) {
+	a.mu.RLock()
+	in := a.instances[name]
+	a.mu.RUnlock()
+	if in == nil {
+		return nil, sdk.Errorf(sdk.CodeNotFound, "opensearch: unknown instance %q", name)
+	}
+	return in, nil
+}
+
+// Close removes every instance. Serve never calls it; tests do.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	ins := a.instances
+	a.instances = map[string]*instance{}
+	a.mu.Unlock()
+	for _, in := range ins {
+		_ = in.client.Close()
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+package splunkadapter
+
+// Exported for tests.
+var (
+	QuoteLiteral = quoteLiteral
+	Epoch        = epoch
+)
