@@ -1,7 +1,7 @@
 # FaultMaven hub. `make run` serves on embedded defaults; `make test` is what CI runs.
 GO      ?= go
 BIN     := bin
-PLUGINS := $(notdir $(wildcard plugins/*))
+PLUGINS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 TOOLS   := $(CURDIR)/bin/tools

@@ -207,6 +207,51 @@ clusters:
 		}
 	}
 
+	// Ingest through the job queue: records, templates and findings land
+	// in the embedded store; a second identical ingest stores nothing new.
+	for round, wantNew := range []bool{true, false} {
+		resp, err := http.Post(base+"/api/v1/ingest", "application/json", strings.NewReader(`{"cluster":"local","integration":"app-logs","from":"2020-01-01T00:00:00Z","to":"2030-01-01T00:00:00Z"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acc struct {
+			JobID int64 `json:"job_id"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&acc)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || acc.JobID == 0 {
+			t.Fatalf("POST /api/v1/ingest: %d, job %d", resp.StatusCode, acc.JobID)
+		}
+		var job struct {
+			State  string
+			Errors []string
+			Read   int64 `json:"records_read"`
+			Stored int64 `json:"records_stored"`
+			Dups   int64 `json:"duplicates_skipped"`
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			getJSON(t, fmt.Sprintf("%s/api/v1/jobs/%d", base, acc.JobID), &job)
+			if job.State == "completed" || job.State == "discarded" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if job.State != "completed" || job.Read == 0 {
+			t.Fatalf("ingest round %d: %+v", round, job)
+		}
+		if wantNew && job.Stored != job.Read || !wantNew && (job.Stored != 0 || job.Dups != job.Read) {
+			t.Errorf("ingest round %d: read %d stored %d duplicates %d", round, job.Read, job.Stored, job.Dups)
+		}
+	}
+	var findings struct {
+		Findings []struct{ Kind, Template string }
+	}
+	getJSON(t, base+"/api/v1/findings?cluster=local", &findings)
+	if len(findings.Findings) == 0 {
+		t.Error("no findings after ingesting the sample incident")
+	}
+
 	plugins := childPIDs(cmd.Process.Pid)
 	if len(plugins) == 0 {
 		t.Fatal("no plugin child process found")

@@ -13,6 +13,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/faultmaven/faultmaven/core/jobs"
+	"github.com/faultmaven/faultmaven/core/knowledge/local"
+	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/core/pluginhost"
 	"github.com/faultmaven/faultmaven/gateway/internal/api"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
@@ -136,6 +139,34 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	// The store (SQLite in the data dir, or FAULTMAVEN_DATABASE_URL), the
+	// ingest queue working through the plugin host, and the knowledge base.
+	st, err := OpenStore(ctx, a.cfg, a.logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := jobs.Migrate(ctx, st); err != nil {
+		return err
+	}
+	queue, err := jobs.New(ctx, jobs.Options{
+		Store:       st,
+		Source:      a.host,
+		NewAnalyzer: jobs.NewLogAnalysis(loganalysis.DefaultOptions()),
+		Logger:      a.logger,
+		Registerer:  a.registry,
+	})
+	if err != nil {
+		return err
+	}
+	kb, err := local.Open(a.cfg.DataDir, local.Options{Logger: a.logger, Registerer: a.registry})
+	if err != nil {
+		return err
+	}
+	defer kb.Close()
+	api.RegisterIngest(a.router, queue, st, nil)
+	api.RegisterKnowledge(a.router, kb)
+
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
@@ -149,6 +180,11 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	}
 
 	bg, stopBG := context.WithCancel(context.Background())
+	if err := queue.Start(bg); err != nil {
+		stopBG()
+		_ = srv.Close()
+		return fmt.Errorf("starting ingest workers: %w", err)
+	}
 	bgDone := make(chan struct{})
 	go func() {
 		defer close(bgDone)
@@ -170,6 +206,9 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		a.logger.Warn("http shutdown", "err", err)
+	}
+	if err := queue.Stop(shutdownCtx); err != nil {
+		a.logger.Warn("ingest workers shutdown", "err", err)
 	}
 	stopBG()
 	if err := a.host.Shutdown(shutdownCtx); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/faultmaven/faultmaven/core/jobs"
 	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/core/pluginhost"
+	"github.com/faultmaven/faultmaven/gateway/internal/app"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
 )
 
@@ -182,7 +183,7 @@ func onlyIntegration(cfg config.Config, cluster, integration string) (config.Con
 // process and waits for it, showing progress on progress.
 func runIngest(ctx context.Context, cfg config.Config, logger *slog.Logger, progress io.Writer, req jobs.IngestRequest) (ingestSummary, error) {
 	sum := ingestSummary{Cluster: req.Cluster, Integration: req.Integration, From: req.From, To: req.To}
-	st, err := openStore(ctx, cfg, logger)
+	st, err := app.OpenStore(ctx, cfg, logger)
 	if err != nil {
 		return sum, err
 	}

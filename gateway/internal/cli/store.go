@@ -1,93 +1,15 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/faultmaven/faultmaven/core/store"
-	"github.com/faultmaven/faultmaven/gateway/internal/config"
+	"github.com/faultmaven/faultmaven/gateway/internal/app"
 )
-
-// openStore opens the store the config names (database.url, usually from
-// FAULTMAVEN_DATABASE_URL; empty = SQLite in data_dir), applying migrations,
-// and records the config's clusters and integrations in it.
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (store.Store, error) {
-	st, err := store.Open(ctx, store.Options{URL: cfg.Database.URL, DataDir: cfg.DataDir, Logger: logger, Getenv: os.Getenv})
-	if err != nil {
-		return nil, err
-	}
-	if err := syncIntegrations(ctx, st, cfg); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
-}
-
-// syncIntegrations upserts every configured integration: plugin, pinned
-// digest, config without secrets, and the secret references (never values).
-func syncIntegrations(ctx context.Context, st store.Store, cfg config.Config) error {
-	digests := map[string]string{}
-	for _, p := range cfg.Plugins {
-		digests[p.Name] = p.SHA256
-	}
-	for _, cl := range cfg.Clusters {
-		if err := st.UpsertCluster(ctx, cl.Name); err != nil {
-			return err
-		}
-		for _, in := range cl.Integrations {
-			raw, err := json.Marshal(jsonable(in.Config))
-			if err != nil {
-				return fmt.Errorf("integration %s/%s: config: %w", cl.Name, in.Name, err)
-			}
-			var refs map[string]store.SecretRef
-			if len(in.Secrets) > 0 {
-				refs = map[string]store.SecretRef{}
-				for k, r := range in.Secrets {
-					refs[k] = store.SecretRef{Env: r.Env, File: r.File}
-				}
-			}
-			err = st.UpsertIntegration(ctx, store.Integration{Cluster: cl.Name, Name: in.Name, Plugin: in.Plugin,
-				PluginDigest: digests[in.Plugin], Config: raw, SecretRefs: refs})
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// jsonable turns YAML's map[any]any into JSON-encodable maps.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = jsonable(e)
-		}
-		return m
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = jsonable(e)
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
-	case nil:
-		return map[string]any{}
-	}
-	return v
-}
 
 func newStoreCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -116,7 +38,7 @@ func newStoreStatsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), cfg, logger)
+			st, err := app.OpenStore(cmd.Context(), cfg, logger)
 			if err != nil {
 				return err
 			}

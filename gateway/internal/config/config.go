@@ -209,6 +209,16 @@ func (in Integration) ResolvedConfig(getenv func(string) string) (json.RawMessag
 	return json.Marshal(normalize(merged))
 }
 
+// ConfigJSON returns the integration's config (without secrets) as JSON,
+// e.g. to record it in the store.
+func (in Integration) ConfigJSON() ([]byte, error) {
+	m := make(map[string]any, len(in.Config))
+	for k, v := range in.Config {
+		m[k] = v
+	}
+	return json.Marshal(normalize(m))
+}
+
 // normalize converts yaml's map[any]any (nested) into JSON-encodable maps.
 func normalize(v any) any {
 	switch x := v.(type) {
