@@ -92,7 +92,7 @@ var e2eQuery = sdk.LogQuery{Start: e2eStart, End: e2eStart.Add(24 * time.Hour), 
 //	plugin+analyzer      files plugin (go-plugin gRPC) -> analyzer
 //	ingest/<backend>     files plugin -> analyzer -> store, as an ingest job
 //
-// Each reports records/s. Figures: docs/benchmarks-store.md.
+// Each reports records/s. Figures: docs/benchmarks/store.md.
 func BenchmarkEndToEnd(b *testing.B) {
 	path := writeE2EFile(b)
 	host := filesHost(b, path)

@@ -13,7 +13,7 @@
 // Why a linear mix rather than rank fusion: the vector half keeps its
 // absolute meaning (a chunk with a weak cosine cannot reach the top score on
 // rank alone), and on the evaluation corpus the mix beat either ranking
-// alone (docs/benchmarks-knowledge.md). The keyword half is relative to the
+// alone (docs/benchmarks/knowledge.md). The keyword half is relative to the
 // query's best match, so scores compare hits of one query, not queries.
 //
 // Cluster scope is a hard filter: a document belongs to one cluster or is

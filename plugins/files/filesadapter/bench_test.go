@@ -73,7 +73,7 @@ func (c *counter) Write(sdk.Record) error { c.n++; return nil }
 // through the adapter and through the plugin boundary (the built binary
 // launched as the hub launches it: go-plugin, gRPC, AutoMTLS, default
 // batches of 500 records / 1 MiB). The ratio of the two records/s figures
-// is the cost of the boundary; see docs/benchmarks-files.md.
+// is the cost of the boundary; see docs/benchmarks/files-plugin.md.
 func BenchmarkSearch1M(b *testing.B) {
 	path, size := writeBenchFile(b)
 	cfg := jsonConfig(b, map[string]any{"paths": []string{path}, "timezone": "UTC"})

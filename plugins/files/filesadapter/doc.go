@@ -59,7 +59,7 @@
 // ([sdk.LogFilters]) and the limit are applied while scanning, and the
 // scan stops as soon as the context is done or the limit is reached.
 // There is no index: a search reads every selected file from the start,
-// at the speed reported in docs/benchmarks-files.md.
+// at the speed reported in docs/benchmarks/files-plugin.md.
 //
 // # Concurrency
 //
