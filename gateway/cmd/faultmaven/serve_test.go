@@ -249,7 +249,23 @@ clusters:
 	}
 	getJSON(t, base+"/api/v1/findings?cluster=local", &findings)
 	if len(findings.Findings) == 0 {
-		t.Error("no findings after ingesting the sample incident")
+		t.Fatal("no findings after ingesting the sample incident")
+	}
+	// Findings become knowledge documents of kind finding for the cluster.
+	var hits struct{ Hits []struct{ ID, Kind, Cluster string } }
+	deadline := time.Now().Add(30 * time.Second)
+	for len(hits.Hits) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		q, _ := json.Marshal(map[string]any{"query": findings.Findings[0].Template, "cluster": "local", "kinds": []string{"finding"}})
+		r, err := http.Post(base+"/api/v1/knowledge/search", "application/json", strings.NewReader(string(q)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(r.Body).Decode(&hits)
+		r.Body.Close()
+	}
+	if len(hits.Hits) == 0 || hits.Hits[0].Kind != "finding" || hits.Hits[0].Cluster != "local" {
+		t.Errorf("knowledge search for a finding's template: %+v", hits)
 	}
 
 	plugins := childPIDs(cmd.Process.Pid)

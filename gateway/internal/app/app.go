@@ -185,6 +185,12 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		_ = srv.Close()
 		return fmt.Errorf("starting ingest workers: %w", err)
 	}
+	fsync := &findingSync{st: st, kb: kb, logger: a.logger, seen: map[string]time.Time{}}
+	for _, cl := range a.cfg.Clusters {
+		fsync.clusters = append(fsync.clusters, cl.Name)
+	}
+	syncDone := make(chan struct{})
+	go func() { defer close(syncDone); fsync.run(bg, 5*time.Second) }()
 	bgDone := make(chan struct{})
 	go func() {
 		defer close(bgDone)
@@ -215,6 +221,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		a.logger.Warn("plugin host shutdown", "err", err)
 	}
 	<-bgDone
+	<-syncDone
 	a.logger.Info("stopped")
 	return runErr
 }
