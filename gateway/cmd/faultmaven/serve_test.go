@@ -252,7 +252,9 @@ clusters:
 		t.Fatal("no findings after ingesting the sample incident")
 	}
 	// Findings become knowledge documents of kind finding for the cluster.
-	var hits struct{ Hits []struct{ ID, Kind, Cluster string } }
+	var hits struct {
+		Hits []struct{ ID, Kind, Cluster string }
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for len(hits.Hits) == 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
