@@ -108,3 +108,16 @@ func TestRetryAfterCrossesTheWireOnce(t *testing.T) {
 		t.Errorf("%q mentions the retry-after %d times, want once", err.Error(), n)
 	}
 }
+
+func TestRetryPolicyBackoffBounds(t *testing.T) {
+	p := sdk.RetryPolicy{BaseBackoff: 100 * time.Millisecond}.WithDefaults()
+	for attempt := 0; attempt < 40; attempt++ {
+		want := min(p.BaseBackoff<<min(attempt, 16), p.MaxBackoff)
+		if got := p.Backoff(attempt); got < want/2 || got > want {
+			t.Fatalf("Backoff(%d) = %s, want within [%s, %s]", attempt, got, want/2, want)
+		}
+	}
+	if p.MaxBackoff != 5*time.Second || p.MaxRetryAfter != 30*time.Second {
+		t.Errorf("defaults not filled: %+v", p)
+	}
+}

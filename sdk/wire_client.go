@@ -153,5 +153,3 @@ func (c *Client) QueryMetrics(ctx context.Context, instance string, q MetricQuer
 	}
 	return out, nil
 }
-
-func durationOf(ns int64) time.Duration { return time.Duration(ns) }

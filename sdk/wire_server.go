@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/faultmaven/faultmaven/sdk/internal/pluginpb"
@@ -228,7 +229,7 @@ func (s *metricsServer) Query(ctx context.Context, req *pluginpb.MetricsQueryReq
 		Query: req.GetQuery(),
 		Start: timeOf(req.GetStartNs()),
 		End:   timeOf(req.GetEndNs()),
-		Step:  durationOf(req.GetStepNs()),
+		Step:  time.Duration(req.GetStepNs()),
 	})
 	if err != nil {
 		return nil, errorToStatus(err)

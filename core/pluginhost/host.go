@@ -20,7 +20,6 @@ type Host struct {
 	mu        sync.Mutex
 	plugins   map[string]*managed
 	instances map[string]*instance
-	started   bool
 	closing   bool
 	// stop is closed by Shutdown; supervisors derive their context from it
 	// (a context is not stored: STYLE habit 8).
@@ -106,7 +105,6 @@ func (h *Host) Start(ctx context.Context, names ...string) error {
 		}
 		toWait = append(toWait, m)
 	}
-	h.started = true
 	h.mu.Unlock()
 	for _, m := range toWait {
 		m.awaitSettled(ctx)

@@ -3,7 +3,6 @@ package plugintest
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -647,13 +646,4 @@ func (w *sliceWriter) Write(r sdk.Record) error {
 		return sdk.ErrLimitReached
 	}
 	return nil
-}
-
-// SHA256Hex returns the hex SHA-256 of a file, as pinned in faultmaven.yaml.
-func SHA256Hex(path string) (string, error) {
-	sum, err := fileSHA256(path)
-	if err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(sum), nil
 }

@@ -39,12 +39,25 @@ type App struct {
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	host, err := pluginhost.New(PluginHostOptions(cfg, logger, reg))
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: logger, registry: reg, host: host}
+	a.integ = newIntegrations(host, logger, cfg.Clusters)
+	a.router = a.routes()
+	return a, nil
+}
+
+// PluginHostOptions maps the config's plugin settings onto the host's
+// options; serve and the plugins CLI share it.
+func PluginHostOptions(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) pluginhost.Options {
 	pinned := make([]pluginhost.Pinned, len(cfg.Plugins))
 	for i, p := range cfg.Plugins {
 		pinned[i] = pluginhost.Pinned{Name: p.Name, Path: p.Path, SHA256: p.SHA256}
 	}
 	ph := cfg.PluginHost
-	host, err := pluginhost.New(pluginhost.Options{
+	return pluginhost.Options{
 		Logger:             logger,
 		Registerer:         reg,
 		PluginDir:          cfg.PluginDir,
@@ -59,14 +72,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		BreakerCooldown:    ph.BreakerCooldown,
 		KillGrace:          ph.KillGrace,
 		EnvAllowlist:       ph.EnvAllowlist,
-	})
-	if err != nil {
-		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger, registry: reg, host: host}
-	a.integ = newIntegrations(host, logger, cfg.Clusters)
-	a.router = a.routes()
-	return a, nil
 }
 
 // Handler returns the HTTP handler (for tests).

@@ -29,18 +29,7 @@ import (
 // instances; the serve wiring may replace it with the running host, and
 // tests with a fake.
 var openLogSource = func(ctx context.Context, cfg config.Config, logger *slog.Logger) (jobs.LogSource, func(), error) {
-	pinned := make([]pluginhost.Pinned, len(cfg.Plugins))
-	for i, p := range cfg.Plugins {
-		pinned[i] = pluginhost.Pinned{Name: p.Name, Path: p.Path, SHA256: p.SHA256}
-	}
-	ph := cfg.PluginHost
-	host, err := pluginhost.New(pluginhost.Options{
-		Logger: logger, PluginDir: cfg.PluginDir, Pinned: pinned,
-		StartTimeout: ph.StartTimeout, CallTimeout: ph.CallTimeout, MaxConcurrentCalls: ph.MaxConcurrentCalls,
-		RestartBackoffMin: ph.RestartBackoffMin, RestartBackoffMax: ph.RestartBackoffMax,
-		BreakerThreshold: ph.BreakerThreshold, BreakerWindow: ph.BreakerWindow, BreakerCooldown: ph.BreakerCooldown,
-		KillGrace: ph.KillGrace, EnvAllowlist: ph.EnvAllowlist,
-	})
+	host, err := pluginhost.New(app.PluginHostOptions(cfg, logger, nil))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultmaven/faultmaven/core/pluginhost"
+	"github.com/faultmaven/faultmaven/gateway/internal/app"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
 	"github.com/faultmaven/faultmaven/sdk"
 	"github.com/spf13/cobra"
@@ -29,18 +30,7 @@ func newPluginsCmd() *cobra.Command {
 
 // startHost launches the named plugins (all when none) with a quiet logger.
 func startHost(ctx context.Context, cfg config.Config, names ...string) (*pluginhost.Host, error) {
-	pinned := make([]pluginhost.Pinned, len(cfg.Plugins))
-	for i, p := range cfg.Plugins {
-		pinned[i] = pluginhost.Pinned{Name: p.Name, Path: p.Path, SHA256: p.SHA256}
-	}
-	h, err := pluginhost.New(pluginhost.Options{
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		PluginDir:    cfg.PluginDir,
-		Pinned:       pinned,
-		StartTimeout: cfg.PluginHost.StartTimeout,
-		CallTimeout:  cfg.PluginHost.CallTimeout,
-		EnvAllowlist: cfg.PluginHost.EnvAllowlist,
-	})
+	h, err := pluginhost.New(app.PluginHostOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil))
 	if err != nil {
 		return nil, err
 	}

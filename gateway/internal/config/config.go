@@ -279,17 +279,10 @@ func walkEnv(v reflect.Value, prefix string, env map[string]string) error {
 			continue
 		}
 		if err := setScalar(f, raw); err != nil {
-			return fmt.Errorf("config: %s=%q: %w", name, redactIfSecret(name, raw), err)
+			return fmt.Errorf("config: %s=%q: %w", name, raw, err)
 		}
 	}
 	return nil
-}
-
-func redactIfSecret(name, raw string) string {
-	if strings.Contains(name, "URL") || strings.Contains(name, "KEY") || strings.Contains(name, "TOKEN") {
-		return "<redacted>"
-	}
-	return raw
 }
 
 func setScalar(f reflect.Value, raw string) error {

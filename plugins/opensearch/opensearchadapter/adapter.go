@@ -23,13 +23,13 @@ type Options struct {
 	// Transport, when set, replaces the HTTP transport built from the
 	// instance config (its TLS settings are then ignored). Tests use it.
 	Transport http.RoundTripper
-	// Retry bounds retries; zero fields take DefaultRetryPolicy's.
-	Retry RetryPolicy
+	// Retry bounds retries; zero fields take sdk.DefaultRetryPolicy's.
+	Retry sdk.RetryPolicy
 }
 
 // DefaultOptions returns the options New uses.
 func DefaultOptions() Options {
-	return Options{Retry: DefaultRetryPolicy()}
+	return Options{Retry: sdk.DefaultRetryPolicy()}
 }
 
 // Adapter is the OpenSearch adapter. It is safe for concurrent use.
@@ -46,7 +46,7 @@ type instance struct {
 	cfg    *config
 	client *opensearch.Client
 	log    *slog.Logger
-	retry  RetryPolicy
+	retry  sdk.RetryPolicy
 }
 
 var (
@@ -59,7 +59,7 @@ func New() *Adapter { return NewWithOptions(DefaultOptions()) }
 
 // NewWithOptions returns an adapter using opts.
 func NewWithOptions(opts Options) *Adapter {
-	opts.Retry = opts.Retry.withDefaults()
+	opts.Retry = opts.Retry.WithDefaults()
 	log := opts.Logger
 	if log == nil {
 		log = sdk.Logger()

@@ -20,7 +20,7 @@
 // # Errors
 //
 // 401/403 give CodeAuth; 429 is retried after its Retry-After (bounded by
-// RetryPolicy.MaxRetryAfter and the call's deadline) and then reported as
+// sdk.RetryPolicy.MaxRetryAfter and the call's deadline) and then reported as
 // CodeRateLimited with that Retry-After; 5xx, 408, timeouts and responses
 // cut off mid-body are retried with jittered exponential backoff up to
 // max_retries, then reported as CodeUnavailable. Shard failures and

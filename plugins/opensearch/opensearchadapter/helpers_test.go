@@ -97,8 +97,8 @@ func cfg(tb testing.TB, url string, extra map[string]any) json.RawMessage {
 }
 
 // fastRetry keeps failure tests quick: waits of milliseconds.
-func fastRetry() opensearchadapter.RetryPolicy {
-	return opensearchadapter.RetryPolicy{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 5 * time.Second}
+func fastRetry() sdk.RetryPolicy {
+	return sdk.RetryPolicy{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 5 * time.Second}
 }
 
 // logBuffer is a concurrency-safe buffer for captured logs.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,46 +79,6 @@ func newClient(c *config, base http.RoundTripper) (*opensearch.Client, error) {
 	return &opensearch.Client{Transport: tp}, nil
 }
 
-// RetryPolicy bounds the retries of requests answered 429, 5xx, cut off,
-// or timing out.
-type RetryPolicy struct {
-	BaseBackoff time.Duration // first wait; doubled per attempt (with jitter)
-	MaxBackoff  time.Duration // cap of one wait
-	// MaxRetryAfter caps how long a 429's Retry-After is honoured inside
-	// a call; a longer ask is returned to the host as CodeRateLimited at
-	// once, so the host can schedule the retry instead of a blocked call.
-	MaxRetryAfter time.Duration
-}
-
-// DefaultRetryPolicy returns the policy used when Options leaves it zero.
-func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{BaseBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy()
-	if p.BaseBackoff <= 0 {
-		p.BaseBackoff = d.BaseBackoff
-	}
-	if p.MaxBackoff <= 0 {
-		p.MaxBackoff = d.MaxBackoff
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = d.MaxRetryAfter
-	}
-	return p
-}
-
-func (p RetryPolicy) backoff(attempt int) time.Duration {
-	d := p.BaseBackoff << min(attempt, 16)
-	if d > p.MaxBackoff || d <= 0 {
-		d = p.MaxBackoff
-	}
-	// Full jitter in [d/2, d): many plugins retrying one cluster must not
-	// hit it in lockstep.
-	return d/2 + rand.N(d/2+1)
-}
-
 // request is one OpenSearch API request: the opensearchapi request types
 // implement it.
 type request interface {
@@ -153,7 +112,7 @@ func (in *instance) do(ctx context.Context, op, method string, req request) ([]b
 		if !ae.retryable || attempt >= in.cfg.MaxRetries {
 			return nil, ae.err
 		}
-		wait := in.retry.backoff(attempt)
+		wait := in.retry.Backoff(attempt)
 		if ae.err.Code == sdk.CodeRateLimited {
 			if ae.retryAfter > in.retry.MaxRetryAfter {
 				return nil, ae.err // the host schedules a retry this long

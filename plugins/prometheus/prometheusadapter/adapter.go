@@ -24,12 +24,12 @@ type Options struct {
 	// Transport, when set, replaces the HTTP transport built from the
 	// instance config (its TLS settings are then ignored).
 	Transport http.RoundTripper
-	// Retry bounds retries; zero fields take DefaultRetryPolicy's.
-	Retry RetryPolicy
+	// Retry bounds retries; zero fields take sdk.DefaultRetryPolicy's.
+	Retry sdk.RetryPolicy
 }
 
 // DefaultOptions returns the options New uses.
-func DefaultOptions() Options { return Options{Retry: DefaultRetryPolicy()} }
+func DefaultOptions() Options { return Options{Retry: sdk.DefaultRetryPolicy()} }
 
 // Adapter is the Prometheus adapter. It is safe for concurrent use.
 type Adapter struct {
@@ -45,7 +45,7 @@ type instance struct {
 	api   v1.API
 	http  *http.Client // for /-/ready, outside the API
 	log   *slog.Logger
-	retry RetryPolicy
+	retry sdk.RetryPolicy
 }
 
 var (
@@ -58,7 +58,7 @@ func New() *Adapter { return NewWithOptions(DefaultOptions()) }
 
 // NewWithOptions returns an adapter using opts.
 func NewWithOptions(opts Options) *Adapter {
-	opts.Retry = opts.Retry.withDefaults()
+	opts.Retry = opts.Retry.WithDefaults()
 	log := opts.Logger
 	if log == nil {
 		log = sdk.Logger()

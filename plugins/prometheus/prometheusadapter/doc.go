@@ -9,7 +9,7 @@
 // # Errors
 //
 // 401/403 give CodeAuth; 429 is retried after its Retry-After (bounded by
-// RetryPolicy.MaxRetryAfter and the call's deadline) and then reported as
+// sdk.RetryPolicy.MaxRetryAfter and the call's deadline) and then reported as
 // CodeRateLimited with that Retry-After; 5xx, timeouts and bodies cut off
 // mid-stream are retried with jittered exponential backoff up to
 // max_retries, then reported as CodeUnavailable. bad_data and execution

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/faultmaven/faultmaven/plugins/prometheus/prometheusadapter"
+	"github.com/faultmaven/faultmaven/sdk"
 )
 
 // promEnv is a real Prometheus server scraping a metrics endpoint served
@@ -242,7 +243,7 @@ func newAdapter(buf io.Writer) *prometheusadapter.Adapter {
 	}
 	return prometheusadapter.NewWithOptions(prometheusadapter.Options{
 		Logger: slog.New(h),
-		Retry:  prometheusadapter.RetryPolicy{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 5 * time.Second},
+		Retry:  sdk.RetryPolicy{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 5 * time.Second},
 	})
 }
 

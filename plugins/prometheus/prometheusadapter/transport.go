@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -20,43 +19,6 @@ import (
 
 	"github.com/faultmaven/faultmaven/sdk"
 )
-
-// RetryPolicy bounds the retries of requests answered 429, 5xx, cut off,
-// or timing out.
-type RetryPolicy struct {
-	BaseBackoff time.Duration // first wait; doubled per attempt (with jitter)
-	MaxBackoff  time.Duration // cap of one wait
-	// MaxRetryAfter caps how long a 429's Retry-After is honoured inside a
-	// call; a longer ask goes back to the host as CodeRateLimited at once.
-	MaxRetryAfter time.Duration
-}
-
-// DefaultRetryPolicy returns the policy used when Options leaves it zero.
-func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{BaseBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy()
-	if p.BaseBackoff <= 0 {
-		p.BaseBackoff = d.BaseBackoff
-	}
-	if p.MaxBackoff <= 0 {
-		p.MaxBackoff = d.MaxBackoff
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = d.MaxRetryAfter
-	}
-	return p
-}
-
-func (p RetryPolicy) backoff(attempt int) time.Duration {
-	d := p.BaseBackoff << min(attempt, 16)
-	if d > p.MaxBackoff || d <= 0 {
-		d = p.MaxBackoff
-	}
-	return d/2 + rand.N(d/2+1)
-}
 
 // exchange records the last HTTP answer of one call: the v1 client hides
 // the status and headers a rate limit or an auth failure is told by.
@@ -147,7 +109,7 @@ func (in *instance) call(ctx context.Context, op string, fn func(ctx context.Con
 		if !ae.retryable || attempt >= in.cfg.MaxRetries {
 			return ae.err
 		}
-		wait := in.retry.backoff(attempt)
+		wait := in.retry.Backoff(attempt)
 		if ae.err.Code == sdk.CodeRateLimited {
 			if ae.retryAfter > in.retry.MaxRetryAfter {
 				return ae.err
