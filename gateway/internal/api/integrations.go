@@ -89,7 +89,7 @@ func streamLogs(w http.ResponseWriter, r *http.Request, in Integrations) {
 		return
 	}
 	started := false
-	enc := json.NewEncoder(nil)
+	var enc *json.Encoder
 	var bw *bufio.Writer
 	flusher, _ := w.(http.Flusher)
 	err := in.SearchLogs(r.Context(), st.Cluster+"/"+st.Name, q, func(batch []sdk.Record) error {

@@ -191,7 +191,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		_ = srv.Close()
 		return fmt.Errorf("starting ingest workers: %w", err)
 	}
-	fsync := &findingSync{st: st, kb: kb, logger: a.logger, seen: map[string]time.Time{}}
+	fsync := &findingSync{st: st, kb: kb, logger: a.logger, seen: map[string]time.Time{}, since: map[string]time.Time{}}
 	for _, cl := range a.cfg.Clusters {
 		fsync.clusters = append(fsync.clusters, cl.Name)
 	}

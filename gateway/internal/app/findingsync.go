@@ -20,6 +20,7 @@ type findingSync struct {
 	clusters []string
 	logger   *slog.Logger
 	seen     map[string]time.Time // cluster|service|template -> LastSeen copied
+	since    map[string]time.Time // cluster -> newest LastSeen copied, so each round reads only what is new
 }
 
 func (f *findingSync) run(ctx context.Context, every time.Duration) {
@@ -37,7 +38,7 @@ func (f *findingSync) run(ctx context.Context, every time.Duration) {
 
 func (f *findingSync) once(ctx context.Context) {
 	for _, cl := range f.clusters {
-		fs, err := f.st.ListFindings(ctx, cl, time.Time{})
+		fs, err := f.st.ListFindings(ctx, cl, f.since[cl])
 		if err != nil {
 			if ctx.Err() == nil {
 				f.logger.Warn("reading findings for the knowledge base", "cluster", cl, "err", err)
@@ -54,16 +55,19 @@ func (f *findingSync) once(ctx context.Context) {
 			fresh = append(fresh, knowledge.Finding{Cluster: cl, Template: x.Template, Service: x.Service,
 				Explanation: x.Explanation, FirstSeen: x.FirstSeen, LastSeen: x.LastSeen})
 			keys = append(keys, key)
-			f.seen[key] = x.LastSeen
 		}
 		if len(fresh) == 0 {
 			continue
 		}
 		if _, err := f.kb.IngestFindings(ctx, fresh); err != nil {
-			for _, k := range keys {
-				delete(f.seen, k) // try again next round
+			f.logger.Warn("adding findings to the knowledge base; retrying next round", "cluster", cl, "err", err)
+			continue
+		}
+		for i, k := range keys {
+			f.seen[k] = fresh[i].LastSeen
+			if fresh[i].LastSeen.After(f.since[cl]) {
+				f.since[cl] = fresh[i].LastSeen
 			}
-			f.logger.Warn("adding findings to the knowledge base", "cluster", cl, "err", err)
 		}
 	}
 }
