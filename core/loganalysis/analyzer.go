@@ -138,12 +138,16 @@ type Analyzer struct {
 }
 
 type stream struct {
-	key     StreamKey
-	det     *header.Detector
-	miner   *drain.Miner
-	stats   map[int]*tstats
-	first   time.Time
-	last    time.Time
+	key   StreamKey
+	det   *header.Detector
+	miner *drain.Miner
+	stats map[int]*tstats
+	first time.Time
+	last  time.Time
+	// prev is the timestamp of the record fed last; a record without a
+	// timestamp (a panic's goroutine dump, a bare continuation) belongs
+	// next to it, not at the time it happens to be analyzed.
+	prev    time.Time
 	used    uint64
 	tok     drain.Tokenizer
 	orig    []string
@@ -239,8 +243,12 @@ func (a *Analyzer) Observe(key StreamKey, rec sdk.Record) Observation {
 		ts = hp.Timestamp
 	}
 	if ts.IsZero() {
+		ts = s.prev
+	}
+	if ts.IsZero() {
 		ts = a.opts.Now()
 	}
+	s.prev = ts
 	sev := rec.Severity
 	if sev == sdk.SeverityUnspecified {
 		sev = hp.Severity
@@ -375,6 +383,10 @@ func (a *Analyzer) Templates(key StreamKey) []Template {
 // failureWords are generic signs of failure in a message, matched as word
 // prefixes, case-insensitively. Not tuned to any dataset.
 var failureWords = []string{"error", "err:", "exception", "fail", "fatal", "panic", "abort", "terminat", "timeout", "timed out", "refused", "denied", "unreachable", "corrupt", "crash", "killed", "segfault", "out of memory", "oom", "lost", "cannot", "can't", "unable", "unavailable", "interrupt"}
+
+// FailureText reports whether a message names a failure (error, failed,
+// timeout, refused, ...), whatever level it was logged at.
+func FailureText(s string) bool { return failureText(s) }
 
 func failureText(s string) bool {
 	if s == "" {

@@ -50,11 +50,28 @@ func sevWeight(s sdk.Severity) float64 {
 	return 1
 }
 
+// FindingOptions tune one Findings call. The zero value gives Findings.
+type FindingOptions struct {
+	// BaselineEnd, when set, ends the baseline at this moment for every
+	// stream of the cluster, instead of at BaselineFraction of each
+	// stream's own span: what first appears after it is new, and a stream
+	// that starts after it (a process started during the incident) is new
+	// throughout. Callers that know when trouble began (a question saying
+	// "since 13:41") set it a margin before that.
+	BaselineEnd time.Time
+}
+
 // Findings ranks what stands out in the cluster's streams, best first: new
 // templates and rate spikes against a baseline (the first BaselineFraction
 // of each stream's time span), error templates, and which service's errors
 // started first.
 func (a *Analyzer) Findings(cluster string) []Finding {
+	return a.FindingsWith(cluster, FindingOptions{})
+}
+
+// FindingsWith is Findings with options.
+func (a *Analyzer) FindingsWith(cluster string, o FindingOptions) []Finding {
+	first, last := a.Span(cluster)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []Finding
@@ -62,7 +79,11 @@ func (a *Analyzer) Findings(cluster string) []Finding {
 		if key.Cluster != cluster {
 			continue
 		}
-		out = append(out, a.streamFindings(s)...)
+		w := a.streamWindow(s)
+		if !o.BaselineEnd.IsZero() && o.BaselineEnd.After(first) && o.BaselineEnd.Before(last) {
+			w = baseWindow{start: first, baseEnd: o.BaselineEnd, end: last}
+		}
+		out = append(out, a.streamFindings(s, w)...)
 	}
 	markFirstErrors(out)
 	sort.SliceStable(out, func(i, j int) bool {
@@ -74,14 +95,25 @@ func (a *Analyzer) Findings(cluster string) []Finding {
 	return out
 }
 
-func (a *Analyzer) streamFindings(s *stream) []Finding {
+// baseWindow splits time into a baseline [start, baseEnd) and the window
+// under study [baseEnd, end]. A zero baseEnd means there is no baseline.
+type baseWindow struct{ start, baseEnd, end time.Time }
+
+// streamWindow is the default split: the first BaselineFraction of the
+// stream's own span.
+func (a *Analyzer) streamWindow(s *stream) baseWindow {
 	span := s.last.Sub(s.first)
 	if span < 2*a.opts.BucketWidth {
 		// Too short to hold a baseline and a later window (or records
 		// without timestamps, all stamped on arrival): errors only.
-		span = 0
+		return baseWindow{start: s.first, end: s.last}
 	}
-	baseEnd := s.first.Add(time.Duration(float64(span) * a.opts.BaselineFraction))
+	return baseWindow{start: s.first, baseEnd: s.first.Add(time.Duration(float64(span) * a.opts.BaselineFraction)), end: s.last}
+}
+
+func (a *Analyzer) streamFindings(s *stream, w baseWindow) []Finding {
+	hasBase := !w.baseEnd.IsZero()
+	baseEnd := w.baseEnd
 	width := int64(a.opts.BucketWidth / time.Second)
 	var out []Finding
 	for _, c := range s.miner.Clusters() {
@@ -89,7 +121,7 @@ func (a *Analyzer) streamFindings(s *stream) []Finding {
 		if st == nil {
 			continue
 		}
-		novel := span > 0 && st.first.After(baseEnd)
+		novel := hasBase && st.first.After(baseEnd)
 		var win int64
 		for _, b := range st.buckets {
 			if b.Start*width >= baseEnd.Unix() {
@@ -97,13 +129,13 @@ func (a *Analyzer) streamFindings(s *stream) []Finding {
 			}
 		}
 		base := st.count - win
-		baseDur, winDur := baseEnd.Sub(s.first), s.last.Sub(baseEnd)
+		baseDur, winDur := baseEnd.Sub(w.start), w.end.Sub(baseEnd)
 		expected := 0.0
 		if baseDur > 0 {
 			expected = float64(base) * winDur.Seconds() / baseDur.Seconds()
 		}
 		z := (float64(win) - expected) / math.Sqrt(expected+1)
-		spike := !novel && span > 0 && win >= 5 && float64(win) > 3*(expected+1) && z >= 3
+		spike := !novel && hasBase && win >= 5 && float64(win) > 3*(expected+1) && z >= 3
 		isErr := st.sev >= sdk.SeverityError
 		kind := ""
 		switch {
@@ -133,7 +165,7 @@ func (a *Analyzer) streamFindings(s *stream) []Finding {
 		switch kind {
 		case KindNewError, KindNewTemplate:
 			f.Explanation = fmt.Sprintf("%s template first seen %s, after the baseline (%s to %s); %s since",
-				sevName(st.sev), stamp(st.first), stamp(s.first), stamp(baseEnd), nRecords(st.count))
+				sevName(st.sev), stamp(st.first), stamp(w.start), stamp(baseEnd), nRecords(st.count))
 		case KindErrorSpike, KindRateSpike:
 			f.Explanation = fmt.Sprintf("%s after %s where the baseline rate predicts %.1f (z=%.1f)",
 				nRecords(win), stamp(baseEnd), expected, z)
@@ -190,4 +222,23 @@ func nRecords(n int64) string {
 		return "1 record"
 	}
 	return fmt.Sprintf("%d records", n)
+}
+
+// Span returns the times of the cluster's first and last record (zero
+// when the cluster has none).
+func (a *Analyzer) Span(cluster string) (first, last time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key, s := range a.streams {
+		if key.Cluster != cluster {
+			continue
+		}
+		if first.IsZero() || s.first.Before(first) {
+			first = s.first
+		}
+		if s.last.After(last) {
+			last = s.last
+		}
+	}
+	return first, last
 }

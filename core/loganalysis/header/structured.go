@@ -11,9 +11,12 @@ import (
 
 // Keys looked up, in order, in JSON and logfmt lines.
 var (
-	msgKeys     = []string{"msg", "message", "log", "event", "text", "body", "@message"}
-	levelKeys   = []string{"level", "lvl", "severity", "levelname", "log.level", "loglevel", "@level"}
-	timeKeys    = []string{"ts", "time", "timestamp", "@timestamp", "t", "datetime", "date"}
+	msgKeys   = []string{"msg", "message", "log", "event", "text", "body", "@message"}
+	levelKeys = []string{"level", "lvl", "severity", "levelname", "log.level", "loglevel", "@level", "type"}
+	// eventTime, lastTimestamp and firstTimestamp are the times of a
+	// Kubernetes Event object (kubectl get events -o json); its "type"
+	// (Normal, Warning) is its level.
+	timeKeys    = []string{"ts", "time", "timestamp", "@timestamp", "t", "datetime", "date", "eventTime", "lastTimestamp", "firstTimestamp"}
 	serviceKeys = []string{"service", "service.name", "logger", "logger_name", "component", "app", "name", "caller"}
 )
 

@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/faultmaven/faultmaven/core/loganalysis"
+	"github.com/faultmaven/faultmaven/core/loganalysis/records"
+	"github.com/faultmaven/faultmaven/sdk"
+)
+
+// errClipped stops a pull at the record bound.
+var errClipped = errors.New("record bound reached")
+
+// gather feeds the window's logs of every named integration, then the
+// attachments, into a fresh analyzer. A source that fails is reported in
+// rep.Sources and the others still count: one dead plugin does not sink
+// the answer.
+func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep *Report) (*loganalysis.Analyzer, errorTimeline, error) {
+	an, err := loganalysis.New(loganalysis.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	errs := errorTimeline{}
+	observe := func(key loganalysis.StreamKey, r sdk.Record) {
+		if o := an.Observe(key, r); o.Severity >= sdk.SeverityError || o.Anomalous {
+			errs[o.Timestamp.Unix()/60]++
+		}
+	}
+	cluster := clusterKey(req.Cluster)
+	total, failed := 0, 0
+	for _, id := range req.Integrations {
+		sum := SourceSummary{Name: id}
+		key := loganalysis.StreamKey{Cluster: cluster, Source: id}
+		q := sdk.LogQuery{Start: from, End: to, Limit: a.opts.MaxRecords}
+		err := a.opts.Source.SearchLogs(ctx, id, q, func(batch []sdk.Record) error {
+			for _, r := range batch {
+				if sum.Records >= a.opts.MaxRecords {
+					return errClipped
+				}
+				observe(key, r)
+				sum.Records++
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errClipped):
+			sum.Clipped = true
+		case ctx.Err() != nil:
+			return nil, nil, ctx.Err()
+		case err != nil:
+			sum.Error = err.Error()
+			failed++
+			a.opts.Logger.Warn("agent: pulling logs failed", "integration", id, "err", err)
+		}
+		if sum.Clipped || sum.Records == a.opts.MaxRecords {
+			sum.Clipped = true
+			rep.Limits = append(rep.Limits, fmt.Sprintf("%s: only the first %d records of the window were read", id, a.opts.MaxRecords))
+		}
+		total += sum.Records
+		rep.Sources = append(rep.Sources, sum)
+	}
+	for i, at := range req.Attachments {
+		name := at.Name
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		svc := at.Service
+		if svc == "" {
+			svc = serviceFromName(name)
+		}
+		key := loganalysis.StreamKey{Cluster: cluster, Source: "attachment:" + name}
+		sp := records.NewSplitter(strings.NewReader(at.Text), records.Options{})
+		sum := SourceSummary{Name: name}
+		for {
+			r, err := sp.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("agent: reading %s: %w", name, err)
+			}
+			observe(key, sdk.Record{Body: r.Text, Service: svc})
+			sum.Records++
+		}
+		total += sum.Records
+		rep.Sources = append(rep.Sources, sum)
+	}
+	switch {
+	case len(req.Integrations) == 0 && len(req.Attachments) == 0:
+		rep.Limits = append(rep.Limits, "no logs: no integration and no attachment was given, so the answer rests on the knowledge base alone")
+	case failed > 0 && failed == len(req.Integrations) && len(req.Attachments) == 0:
+		rep.Limits = append(rep.Limits, "every integration failed; see sources for the errors")
+	case total == 0:
+		rep.Limits = append(rep.Limits, "the sources returned no records in the window")
+	}
+	return an, errs, nil
+}
+
+// serviceFromName derives a service name from a file name:
+// "logs/orders-api.log" -> "orders-api".
+func serviceFromName(name string) string {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	for _, ext := range []string{".gz", ".txt", ".log", ".json", ".jsonl", ".ndjson", ".out"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	if base == "" || base == "." || base == "/" {
+		return name
+	}
+	return base
+}
