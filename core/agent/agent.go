@@ -213,6 +213,19 @@ func (a *Agent) Ask(ctx context.Context, req Request) (*Report, error) {
 	rep.Confidence = confidence(rep)
 	rep.NextSteps = nextSteps(rep)
 	rep.Answer = compose(rep)
+	// Empty lists, not nulls, for JSON clients.
+	if rep.Evidence == nil {
+		rep.Evidence = []Evidence{}
+	}
+	if rep.Runbooks == nil {
+		rep.Runbooks = []RunbookHit{}
+	}
+	if rep.NextSteps == nil {
+		rep.NextSteps = []string{}
+	}
+	if rep.Sources == nil {
+		rep.Sources = []SourceSummary{}
+	}
 	return rep, nil
 }
 
