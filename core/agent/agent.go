@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -75,6 +76,9 @@ type Attachment struct {
 	// without directory and extension).
 	Service string `json:"service,omitempty"`
 	Text    string `json:"text"`
+	// Reader, when set, is read instead of Text: a large file streams
+	// through the analyzer instead of being held in memory.
+	Reader io.Reader `json:"-"`
 }
 
 // Request is one question.
@@ -120,13 +124,17 @@ type Report struct {
 
 // Cause names the service and log template the agent holds responsible.
 type Cause struct {
-	Service   string    `json:"service"`
-	Summary   string    `json:"summary"`
-	Template  string    `json:"template"`
-	Onset     time.Time `json:"onset"`
-	Kind      string    `json:"kind"`
-	Why       string    `json:"why"`
-	RunbookID string    `json:"runbook_id,omitempty"`
+	Service  string    `json:"service"`
+	Summary  string    `json:"summary"`
+	Template string    `json:"template"`
+	Onset    time.Time `json:"onset"`
+	// OnsetNote says what happened at the onset.
+	OnsetNote string `json:"onset_note"`
+	// Example is one record of the failure (redacted).
+	Example   string `json:"example,omitempty"`
+	Kind      string `json:"kind"`
+	Why       string `json:"why"`
+	RunbookID string `json:"runbook_id,omitempty"`
 }
 
 // Evidence is one analyzer finding, with a redacted example line.

@@ -22,7 +22,11 @@ func compose(rep *Report) string {
 	} else {
 		c := rep.Cause
 		fmt.Fprintf(&b, "**%s**: %s\n\n", c.Service, c.Summary)
-		fmt.Fprintf(&b, "- Onset: %s in %s's logs (%s).\n", ts(c.Onset), c.Service, kindPhrase(c.Kind))
+		if c.Example != "" {
+			fmt.Fprintf(&b, "- Example: `%s`\n", clip(oneLine(c.Example), 300))
+		}
+		fmt.Fprintf(&b, "- Onset: %s in %s's logs: %s.\n", ts(c.Onset), c.Service, c.OnsetNote)
+		fmt.Fprintf(&b, "- Kind: %s.\n", kindPhrase(c.Kind))
 		fmt.Fprintf(&b, "- Why: %s.\n", c.Why)
 		fmt.Fprintf(&b, "- Confidence: %s.\n", rep.Confidence)
 	}

@@ -49,6 +49,8 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 			return nil
 		})
 		switch {
+		case errors.Is(err, sdk.ErrUnsupported):
+			continue // a metrics-only integration has no logs to give
 		case errors.Is(err, errClipped):
 			sum.Clipped = true
 		case ctx.Err() != nil:
@@ -75,7 +77,11 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 			svc = serviceFromName(name)
 		}
 		key := loganalysis.StreamKey{Cluster: cluster, Source: "attachment:" + name}
-		sp := records.NewSplitter(strings.NewReader(at.Text), records.Options{})
+		var r io.Reader = strings.NewReader(at.Text)
+		if at.Reader != nil {
+			r = at.Reader
+		}
+		sp := records.NewSplitter(r, records.Options{})
 		sum := SourceSummary{Name: name}
 		for {
 			r, err := sp.Next(ctx)

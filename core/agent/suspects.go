@@ -35,6 +35,9 @@ const (
 	// sustained failure. A start followed by minutes of calm (a pod moved
 	// by a node drain) is a coincidence.
 	startEffect = 5 * time.Minute
+	// startBurst: start lines of one service this close together are one
+	// start.
+	startBurst = 2 * time.Minute
 	// sustainedFor: a failure shorter than this that stopped well before
 	// the data ends is a blip (a reconnect, a retried call), not the
 	// incident.
@@ -167,16 +170,25 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 		}
 	}
 	if start != nil {
+		// A process logs several start lines (the app, then its pools);
+		// the onset is the first of the burst.
+		for i, c := range cs {
+			if c.Service == start.Service && changed(c.Kind) && lifecycleRE.MatchString(c.Template) &&
+				c.FirstSeen.Before(start.FirstSeen) && start.FirstSeen.Sub(c.FirstSeen) <= startBurst {
+				start = &cs[i]
+			}
+		}
 		c := causeOf(start.Service, fails, runbooks, dataEnd)
 		if c != nil && !causeSustained(c, fails, dataEnd) {
 			c = nil // a blip of the started service says less than its start
 		}
 		if c == nil {
-			c = &Cause{Service: start.Service, Template: start.Template, Kind: start.Kind, Summary: summary(start.Evidence)}
+			c = &Cause{Service: start.Service, Template: start.Template, Kind: start.Kind, Summary: summary(start.Evidence), Example: start.Example}
 		}
 		c.Onset = start.FirstSeen
-		c.Why = fmt.Sprintf("%s started (%q) at %s, %s before the first sustained failure; %s", start.Service,
-			clip(oneLine(start.Example), 160), start.FirstSeen.Format("15:04:05"), incident.Sub(start.FirstSeen).Round(time.Second), c.Why)
+		c.OnsetNote = fmt.Sprintf("%s started: %q", start.Service, clip(oneLine(start.Example), 200))
+		c.Why = fmt.Sprintf("%s started %s before the first sustained failure; %s", start.Service,
+			incident.Sub(start.FirstSeen).Round(time.Second), c.Why)
 		if len(runbooks) > 0 {
 			c.RunbookID = runbooks[0].ID
 		}
@@ -211,7 +223,7 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 			return first[svcs[i]].Before(first[svcs[j]])
 		})
 		c := causeOf(svcs[0], fails, runbooks, dataEnd)
-		c.Onset = onsetOf(c, cs)
+		c.Onset, c.OnsetNote = onsetOf(c, cs)
 		c.Why = fmt.Sprintf("the errors of %d other service(s) name %s; %s", blamed[svcs[0]], svcs[0], c.Why)
 		return c
 	}
@@ -232,7 +244,7 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 		}
 	}
 	c := causeOf(lead.Service, fails, runbooks, dataEnd)
-	c.Onset = onsetOf(c, cs)
+	c.Onset, c.OnsetNote = onsetOf(c, cs)
 	c.Why = fmt.Sprintf("%s failed first; %s", lead.Service, c.Why)
 	return c
 }
@@ -285,7 +297,7 @@ func causeOf(svc string, fails []candidate, runbooks []RunbookHit, dataEnd time.
 		return nil
 	}
 	c := &Cause{Service: svc, Template: best.Template, Onset: best.FirstSeen, Kind: best.Kind,
-		Summary: summary(best.Evidence), Why: best.Why}
+		Summary: summary(best.Evidence), Example: best.Example, Why: best.Why, OnsetNote: "the first record of this failure"}
 	if len(runbooks) > 0 {
 		c.RunbookID = runbooks[0].ID
 	}
@@ -294,17 +306,19 @@ func causeOf(svc string, fails []candidate, runbooks []RunbookHit, dataEnd time.
 
 // onsetOf moves the onset back to the culprit's first new message that is
 // still going when the failure begins: the warning before the break.
-func onsetOf(c *Cause, cs []candidate) time.Time {
-	onset := c.Onset
+func onsetOf(c *Cause, cs []candidate) (time.Time, string) {
+	onset, note := c.Onset, "the first record of this failure"
 	for _, x := range cs {
 		if x.Service != c.Service || !changed(x.Kind) {
 			continue
 		}
 		if x.FirstSeen.Before(onset) && !x.LastSeen.Before(c.Onset) {
 			onset = x.FirstSeen
+			note = fmt.Sprintf("the first %q (%s), new then and still going when the failure began at %s",
+				clip(oneLine(x.Template), 120), sevOr(x.Severity), c.Onset.Format("15:04:05"))
 		}
 	}
-	return onset
+	return onset, note
 }
 
 // standingCause is used when nothing changed: the strongest standing
@@ -320,7 +334,7 @@ func standingCause(cs []candidate, runbooks []RunbookHit) *Cause {
 		return nil
 	}
 	c := &Cause{Service: best.Service, Template: best.Template, Onset: best.FirstSeen, Kind: best.Kind,
-		Summary: summary(best.Evidence), Why: best.Why + "; nothing new appeared in the window, so this standing error is only the best guess"}
+		Summary: summary(best.Evidence), Example: best.Example, OnsetNote: "the first record of this error in the data", Why: best.Why + "; nothing new appeared in the window, so this standing error is only the best guess"}
 	if len(runbooks) > 0 {
 		c.RunbookID = runbooks[0].ID
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/faultmaven/faultmaven/core/agent"
 	"github.com/faultmaven/faultmaven/core/jobs"
 	"github.com/faultmaven/faultmaven/core/knowledge/local"
 	"github.com/faultmaven/faultmaven/core/loganalysis"
@@ -172,6 +173,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	defer kb.Close()
 	api.RegisterIngest(a.router, queue, st, nil)
 	api.RegisterKnowledge(a.router, kb)
+	api.RegisterAsk(a.router, agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger}), a.integ.LogIntegrations)
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -197,4 +198,32 @@ func (in *integrations) Lookup(cluster, name string) (api.IntegrationStatus, boo
 // SearchLogs implements api.Integrations.
 func (in *integrations) SearchLogs(ctx context.Context, id string, q sdk.LogQuery, fn func([]sdk.Record) error) error {
 	return in.host.SearchLogs(ctx, id, q, fn)
+}
+
+// LogIntegrations returns the instance ids of the cluster's integrations
+// whose plugin can search logs (a plugin not started yet is included: its
+// failure shows in the answer's sources); ok is false for an unknown
+// cluster.
+func (in *integrations) LogIntegrations(cluster string) ([]string, bool) {
+	in.mu.Lock()
+	type pair struct{ id, plugin string }
+	var mine []pair
+	known := false
+	for id, e := range in.entries {
+		if e.cluster == cluster {
+			known = true
+			mine = append(mine, pair{id, e.plugin})
+		}
+	}
+	in.mu.Unlock()
+	var ids []string
+	for _, p := range mine {
+		st, err := in.host.Plugin(p.plugin)
+		if err == nil && len(st.Capabilities) > 0 && !slices.Contains(st.Capabilities, sdk.CapabilityLogs) {
+			continue
+		}
+		ids = append(ids, p.id)
+	}
+	slices.Sort(ids)
+	return ids, known
 }

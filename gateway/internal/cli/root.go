@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 	// One line per verb; each verb lives in its own file.
 	root.AddCommand(
 		newServeCmd(),
+		newAskCmd(),
 		newPluginsCmd(),
 		newMigrateCmd(), newIngestCmd(), newStoreCmd(),
 		newKBCmd(),
