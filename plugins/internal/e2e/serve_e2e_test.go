@@ -2,8 +2,10 @@ package e2e_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/faultmaven/faultmaven/plugins/datadog/datadogstandin"
 	"github.com/faultmaven/faultmaven/plugins/internal/scenariodata"
@@ -148,6 +152,12 @@ func TestScenarioThroughServe(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The runbooks go into the hub's knowledge base before it starts.
+	kbOut, err := exec.Command(filepath.Join(dir, "faultmaven"), "kb", "ingest", "--config", cfgPath,
+		filepath.Join(scDir, "..", "..", "runbooks")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kb ingest: %v\n%s", err, kbOut)
+	}
 	logPath := filepath.Join(dir, "serve.log")
 	logf, _ := os.Create(logPath)
 	cmd := exec.Command(filepath.Join(dir, "faultmaven"), "serve", "--config", cfgPath)
@@ -261,6 +271,81 @@ func TestScenarioThroughServe(t *testing.T) {
 				t.Fatalf("ingest: %+v, want %d read and stored", job, total)
 			}
 		})
+	}
+	// 3. The question, answered from the three backends through the plugins.
+	t.Run("ask", func(t *testing.T) { askThroughServe(t, base, scDir, sc, len(want)) })
+}
+
+// askThroughServe asks the scenario's question of the running hub, over
+// the scenario's window and the cluster's three log integrations, and
+// checks the answer against the scenario's expectations.
+func askThroughServe(t *testing.T, base, scDir string, sc *scenariodata.Scenario, nIntegrations int) {
+	t.Helper()
+	var exp struct {
+		Question string `yaml:"question"`
+		Expected struct {
+			Culprit    string    `yaml:"culprit_service"`
+			FirstBad   time.Time `yaml:"first_bad_time"`
+			RunbookIDs []string  `yaml:"runbook_ids"`
+		} `yaml:"expected"`
+	}
+	data, err := os.ReadFile(filepath.Join(scDir, "scenario.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"question": exp.Question, "cluster": "prod", "from": sc.Start, "to": sc.End})
+	r, err := http.Post(base+"/api/v1/ask", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	raw, _ := io.ReadAll(r.Body)
+	if r.StatusCode != 200 {
+		t.Fatalf("POST /api/v1/ask: %d %s", r.StatusCode, raw)
+	}
+	for _, secret := range []string{splunkToken, ddAPIKey, ddAppKey, osPassword} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Fatal("a secret reached the answer")
+		}
+	}
+	var rep struct {
+		Cause *struct {
+			Service string
+			Onset   time.Time
+		} `json:"likely_cause"`
+		Runbooks []struct{ ID string }
+		Sources  []struct {
+			Name    string
+			Records int
+			Error   string
+		}
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sources) != nIntegrations {
+		t.Errorf("sources = %+v, want the cluster's %d integrations", rep.Sources, nIntegrations)
+	}
+	for _, s := range rep.Sources {
+		if s.Error != "" || s.Records == 0 {
+			t.Errorf("source %s: %d records, error %q", s.Name, s.Records, s.Error)
+		}
+	}
+	if rep.Cause == nil || rep.Cause.Service != exp.Expected.Culprit {
+		t.Fatalf("likely cause = %+v, want service %s", rep.Cause, exp.Expected.Culprit)
+	}
+	if d := rep.Cause.Onset.Sub(exp.Expected.FirstBad); d < -time.Minute || d > time.Minute {
+		t.Errorf("onset = %s, want within a minute of %s", rep.Cause.Onset, exp.Expected.FirstBad)
+	}
+	found := false
+	for _, rb := range rep.Runbooks[:min(3, len(rep.Runbooks))] {
+		found = found || contains(exp.Expected.RunbookIDs, rb.ID)
+	}
+	if !found {
+		t.Errorf("runbooks = %+v, want one of %v in the top 3", rep.Runbooks, exp.Expected.RunbookIDs)
 	}
 }
 
