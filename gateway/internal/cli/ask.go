@@ -18,8 +18,8 @@ import (
 func newAskCmd() *cobra.Command {
 	var (
 		cluster, output string
-		since                    time.Duration
-		from, to                 string
+		since           time.Duration
+		from, to        string
 	)
 	cmd := &cobra.Command{
 		Use:   `ask "QUESTION" [FILE...]`,
