@@ -1,7 +1,8 @@
-// Package local opens the knowledge base of the embedded deployment: the
-// builtin embedder and the HNSW store, both under <data dir>/knowledge.
-// It is the one place that picks those parts, so the CLI and the server
-// open the same index the same way.
+// Package local opens the knowledge base in a data dir: the catalog under
+// <data dir>/knowledge, with the builtin embedder and the embedded index
+// there by default, or the embedder and store the caller hands in (an
+// OpenAI-compatible embedder, Qdrant). It is the one place that assembles
+// them, so the CLI and the server open the same index the same way.
 package local
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/faultmaven/faultmaven/core/knowledge"
 	"github.com/faultmaven/faultmaven/core/knowledge/embed"
+	"github.com/faultmaven/faultmaven/core/knowledge/vector"
 	"github.com/faultmaven/faultmaven/core/knowledge/vector/embedded"
 )
 
@@ -22,6 +24,11 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	Registerer prometheus.Registerer // nil: no metrics
+	// Embedder replaces the builtin embedder (an OpenAI-compatible one).
+	Embedder knowledge.Embedder
+	// Store replaces the index in the data dir (Qdrant). Open closes it
+	// when it fails; otherwise the service owns it.
+	Store vector.Store
 }
 
 // Dir returns the knowledge directory inside a data dir.
@@ -33,15 +40,22 @@ func Open(dataDir string, o Options) (*knowledge.Service, error) {
 	if dataDir == "" {
 		return nil, fmt.Errorf("knowledge/local: data dir is empty")
 	}
-	emb, err := embed.NewBuiltin(embed.DefaultBuiltinOptions())
-	if err != nil {
-		return nil, err
+	emb := o.Embedder
+	if emb == nil {
+		b, err := embed.NewBuiltin(embed.DefaultBuiltinOptions())
+		if err != nil {
+			return nil, err
+		}
+		emb = b
 	}
-	so := embedded.DefaultOptions(emb.Dimensions())
-	so.Logger = o.Logger
-	st, err := embedded.Open(filepath.Join(Dir(dataDir), "vectors"), so)
-	if err != nil {
-		return nil, err
+	st := o.Store
+	if st == nil {
+		so := embedded.DefaultOptions(emb.Dimensions())
+		so.Logger = o.Logger
+		var err error
+		if st, err = embedded.Open(filepath.Join(Dir(dataDir), "vectors"), so); err != nil {
+			return nil, err
+		}
 	}
 	svc, err := knowledge.New(knowledge.Options{
 		Embedder: emb, Store: st, Dir: Dir(dataDir), Logger: o.Logger, Now: o.Now, Registerer: o.Registerer,

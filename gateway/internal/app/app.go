@@ -15,7 +15,6 @@ import (
 
 	"github.com/faultmaven/faultmaven/core/agent"
 	"github.com/faultmaven/faultmaven/core/jobs"
-	"github.com/faultmaven/faultmaven/core/knowledge/local"
 	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/core/pluginhost"
 	"github.com/faultmaven/faultmaven/gateway/internal/api"
@@ -166,14 +165,15 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	kb, err := local.Open(a.cfg.DataDir, local.Options{Logger: a.logger, Registerer: a.registry})
+	kb, err := OpenKnowledge(ctx, a.cfg, a.logger, a.registry)
 	if err != nil {
 		return err
 	}
 	defer kb.Close()
 	api.RegisterIngest(a.router, queue, st, nil)
 	api.RegisterKnowledge(a.router, kb)
-	api.RegisterAsk(a.router, agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger}), a.integ.LogIntegrations)
+	api.RegisterAsk(a.router, agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger,
+		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback}), a.integ.LogIntegrations)
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

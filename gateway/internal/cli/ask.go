@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultmaven/faultmaven/core/agent"
-	"github.com/faultmaven/faultmaven/core/knowledge/local"
+	"github.com/faultmaven/faultmaven/gateway/internal/app"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
 )
 
@@ -65,13 +65,13 @@ The answer is Markdown on stdout (--output json: the whole report).`,
 				req.Attachments = append(req.Attachments, agent.Attachment{Name: filepath.Base(name), Reader: f})
 			}
 
-			opts := agent.Options{}
-			dir, err := kbDataDir(cmd)
+			cfg, err := kbConfig(cmd)
 			if err != nil {
 				return err
 			}
-			if _, serr := os.Stat(filepath.Join(local.Dir(dir), "documents.json")); serr == nil {
-				kb, err := local.Open(dir, local.Options{})
+			opts := agent.Options{MaxRecords: cfg.Ask.MaxRecords, Lookback: cfg.Ask.Lookback}
+			if hasKnowledge(cfg.DataDir) {
+				kb, err := app.OpenKnowledge(cmd.Context(), cfg, nil, nil)
 				if err != nil {
 					return err
 				}
@@ -79,10 +79,6 @@ The answer is Markdown on stdout (--output json: the whole report).`,
 				opts.Knowledge = kb
 			}
 			if cluster != "" {
-				cfg, err := loadConfig(cmd)
-				if err != nil {
-					return err
-				}
 				one, ids, err := onlyCluster(cfg, cluster)
 				if err != nil {
 					return err

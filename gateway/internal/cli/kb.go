@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/faultmaven/faultmaven/core/knowledge"
 	"github.com/faultmaven/faultmaven/core/knowledge/local"
+	"github.com/faultmaven/faultmaven/gateway/internal/app"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
 )
 
@@ -31,12 +31,10 @@ func newKBCmd() *cobra.Command {
 	return kb
 }
 
-// kbDataDir resolves the data dir: --data-dir, else the config file's
-// data_dir (--config, or ./faultmaven.yaml when present), else ./data.
-func kbDataDir(cmd *cobra.Command) (string, error) {
-	if d, _ := cmd.Flags().GetString("data-dir"); d != "" {
-		return filepath.Abs(d)
-	}
+// kbConfig loads the config (--config, or ./faultmaven.yaml when
+// present, else the defaults) with the data dir made absolute and
+// replaced by --data-dir when given.
+func kbConfig(cmd *cobra.Command) (config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
 	if path == "" {
 		if _, err := os.Stat("faultmaven.yaml"); err == nil {
@@ -45,10 +43,20 @@ func kbDataDir(cmd *cobra.Command) (string, error) {
 	}
 	cfg, err := config.Load(path, os.Environ())
 	if err != nil {
-		return "", err
+		return cfg, err
+	}
+	if d, _ := cmd.Flags().GetString("data-dir"); d != "" {
+		cfg.DataDir = d
 	}
 	// A relative data_dir is taken from the working directory, as serve does.
-	return filepath.Abs(cfg.DataDir)
+	cfg.DataDir, err = filepath.Abs(cfg.DataDir)
+	return cfg, err
+}
+
+// hasKnowledge reports whether the data dir holds a knowledge base.
+func hasKnowledge(dataDir string) bool {
+	_, err := os.Stat(filepath.Join(local.Dir(dataDir), "documents.json"))
+	return err == nil
 }
 
 func newKBIngestCmd() *cobra.Command {
@@ -57,15 +65,16 @@ func newKBIngestCmd() *cobra.Command {
 		Short: "Ingest every Markdown runbook (YAML front matter) under DIR",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			dataDir, err := kbDataDir(cmd)
+			cfg, err := kbConfig(cmd)
 			if err != nil {
 				return err
 			}
+			dataDir := cfg.DataDir
 			docs, loadErr := knowledge.LoadDir(args[0])
 			if len(docs) == 0 {
 				return loadErr
 			}
-			svc, err := local.Open(dataDir, local.Options{})
+			svc, err := app.OpenKnowledge(cmd.Context(), cfg, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -131,14 +140,14 @@ func newKBSearchCmd() *cobra.Command {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			dataDir, err := kbDataDir(cmd)
+			cfg, err := kbConfig(cmd)
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(filepath.Join(local.Dir(dataDir), "documents.json")); errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("no knowledge base in %s: run `faultmaven kb ingest DIR` first", dataDir)
+			if !hasKnowledge(cfg.DataDir) {
+				return fmt.Errorf("no knowledge base in %s: run `faultmaven kb ingest DIR` first", cfg.DataDir)
 			}
-			svc, err := local.Open(dataDir, local.Options{})
+			svc, err := app.OpenKnowledge(cmd.Context(), cfg, nil, nil)
 			if err != nil {
 				return err
 			}

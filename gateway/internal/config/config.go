@@ -33,7 +33,50 @@ type Config struct {
 	PluginHost PluginHost    `yaml:"plugin_host"`
 	Database   Database      `yaml:"database"`
 	Log        Log           `yaml:"log"`
+	Knowledge  Knowledge     `yaml:"knowledge"`
+	Ask        Ask           `yaml:"ask"`
 	Clusters   []Cluster     `yaml:"clusters"`
+}
+
+// Knowledge selects the knowledge base's embedder and vector store. The
+// zero value is the embedded default: the builtin embedder and the index
+// in the data dir.
+type Knowledge struct {
+	Embedder    Embedder    `yaml:"embedder"`
+	VectorStore VectorStore `yaml:"vector_store"`
+}
+
+// Embedder: "builtin" (default) or "openai", any OpenAI-compatible
+// /v1/embeddings endpoint (OpenAI, Ollama, vLLM).
+type Embedder struct {
+	Kind  string `yaml:"kind"`
+	URL   string `yaml:"url"` // API root with version, e.g. http://ollama:11434/v1
+	Model string `yaml:"model"`
+	// Dimensions of the model's vectors; checked on every answer.
+	Dimensions int `yaml:"dimensions"`
+	// RequestDimensions sends dimensions to models that can shorten
+	// their output (text-embedding-3-*).
+	RequestDimensions bool      `yaml:"request_dimensions"`
+	APIKey            SecretRef `yaml:"api_key"`
+}
+
+// VectorStore: "embedded" (default) or "qdrant" (gRPC, port 6334).
+type VectorStore struct {
+	Kind       string    `yaml:"kind"`
+	Host       string    `yaml:"host"`
+	Port       int       `yaml:"port"`
+	TLS        bool      `yaml:"tls"`
+	Collection string    `yaml:"collection"`
+	APIKey     SecretRef `yaml:"api_key"`
+}
+
+// Ask tunes how questions are answered; zero values take the defaults.
+type Ask struct {
+	// MaxRecords bounds the records pulled from each integration for one
+	// answer (default 200,000).
+	MaxRecords int `yaml:"max_records"`
+	// Lookback is the window when a question names no time (default 1h).
+	Lookback time.Duration `yaml:"lookback"`
 }
 
 // PluginEntry pins a plugin binary outside the plugin dir by checksum.
@@ -142,6 +185,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("plugins[%d] (%s): sha256 must be 64 hex characters", i, p.Name))
 		}
 	}
+	errs = append(errs, c.Knowledge.validate()...)
+	if c.Ask.MaxRecords < 0 || c.Ask.Lookback < 0 {
+		errs = append(errs, errors.New("ask: max_records and lookback must not be negative"))
+	}
 	seenCluster := map[string]bool{}
 	for i, cl := range c.Clusters {
 		if !nameRE.MatchString(cl.Name) {
@@ -177,6 +224,59 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+func (k Knowledge) validate() []error {
+	var errs []error
+	ref := func(at string, r SecretRef) {
+		if r.Env != "" && r.File != "" {
+			errs = append(errs, fmt.Errorf("%s: give at most one of env or file", at))
+		}
+	}
+	switch e := k.Embedder; e.Kind {
+	case "", "builtin":
+	case "openai":
+		if e.URL == "" || e.Model == "" || e.Dimensions <= 0 {
+			errs = append(errs, errors.New("knowledge.embedder: openai needs url, model and dimensions"))
+		}
+		ref("knowledge.embedder.api_key", e.APIKey)
+	default:
+		errs = append(errs, fmt.Errorf("knowledge.embedder.kind %q: want builtin or openai", e.Kind))
+	}
+	switch v := k.VectorStore; v.Kind {
+	case "", "embedded":
+	case "qdrant":
+		if v.Host == "" {
+			errs = append(errs, errors.New("knowledge.vector_store: qdrant needs host"))
+		}
+		if v.Port < 0 || v.Port > 65535 {
+			errs = append(errs, fmt.Errorf("knowledge.vector_store.port %d: not a port", v.Port))
+		}
+		ref("knowledge.vector_store.api_key", v.APIKey)
+	default:
+		errs = append(errs, fmt.Errorf("knowledge.vector_store.kind %q: want embedded or qdrant", v.Kind))
+	}
+	return errs
+}
+
+// Resolve returns the secret the reference names: "" for an empty
+// reference. Errors name the reference, never the value.
+func (r SecretRef) Resolve(getenv func(string) string) (string, error) {
+	switch {
+	case r.Env != "":
+		v := getenv(r.Env)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", r.Env)
+		}
+		return v, nil
+	case r.File != "":
+		b, err := os.ReadFile(r.File)
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", r.File, errors.Unwrap(err))
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", nil
+}
+
 // InstanceID is the plugin instance id of an integration: "cluster/name".
 func InstanceID(cluster, integration string) string { return cluster + "/" + integration }
 
@@ -190,19 +290,9 @@ func (in Integration) ResolvedConfig(getenv func(string) string) (json.RawMessag
 		merged[k] = v
 	}
 	for k, ref := range in.Secrets {
-		var val string
-		switch {
-		case ref.Env != "":
-			val = getenv(ref.Env)
-			if val == "" {
-				return nil, fmt.Errorf("integration %s: secret %q: environment variable %s is not set", in.Name, k, ref.Env)
-			}
-		default:
-			b, err := os.ReadFile(ref.File)
-			if err != nil {
-				return nil, fmt.Errorf("integration %s: secret %q: reading %s: %w", in.Name, k, ref.File, errors.Unwrap(err))
-			}
-			val = strings.TrimRight(string(b), "\r\n")
+		val, err := ref.Resolve(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("integration %s: secret %q: %w", in.Name, k, err)
 		}
 		merged[k] = val
 	}

@@ -84,3 +84,37 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestKnowledgeConfig(t *testing.T) {
+	for name, tt := range map[string]struct {
+		yaml string
+		env  []string
+		err  string
+	}{
+		"default":             {yaml: "", err: ""},
+		"openai complete":     {yaml: "knowledge: {embedder: {kind: openai, url: 'http://ollama:11434/v1', model: nomic, dimensions: 768, api_key: {env: K}}}"},
+		"openai incomplete":   {yaml: "knowledge: {embedder: {kind: openai, model: nomic}}", err: "openai needs url, model and dimensions"},
+		"unknown embedder":    {yaml: "knowledge: {embedder: {kind: bert}}", err: `knowledge.embedder.kind "bert"`},
+		"qdrant without host": {yaml: "knowledge: {vector_store: {kind: qdrant}}", err: "qdrant needs host"},
+		"qdrant from env":     {yaml: "", env: []string{"FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_KIND=qdrant", "FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_HOST=qdrant.svc", "FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_PORT=6334"}},
+		"two secret sources":  {yaml: "knowledge: {vector_store: {kind: qdrant, host: q, api_key: {env: A, file: /b}}}", err: "at most one of env or file"},
+		"negative ask":        {yaml: "ask: {max_records: -1}", err: "must not be negative"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "faultmaven.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path, tt.env)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("err = %v, want %q", err, tt.err)
+			}
+			if name == "qdrant from env" && (cfg.Knowledge.VectorStore.Host != "qdrant.svc" || cfg.Knowledge.VectorStore.Port != 6334) {
+				t.Errorf("vector store = %+v", cfg.Knowledge.VectorStore)
+			}
+		})
+	}
+}
