@@ -22,6 +22,7 @@ plugins:
 
 # Serve the bundled sample logs through the files plugin on 127.0.0.1:8080.
 run: build
+	./$(BIN)/faultmaven kb ingest --config examples/faultmaven.yaml examples/runbooks
 	./$(BIN)/faultmaven serve --config examples/faultmaven.yaml
 
 # Every test, both modules. PostgreSQL tests use FAULTMAVEN_TEST_DATABASE_URL

@@ -1,11 +1,14 @@
 package agent
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -81,6 +84,10 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 		if at.Reader != nil {
 			r = at.Reader
 		}
+		r, err := maybeGunzip(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("agent: reading %s: %w", name, err)
+		}
 		sp := records.NewSplitter(r, records.Options{})
 		sum := SourceSummary{Name: name}
 		for {
@@ -108,11 +115,27 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 	return an, errs, nil
 }
 
+// maybeGunzip decompresses a gzip stream (rotated logs: app.log.1.gz)
+// and passes anything else through.
+func maybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return gzip.NewReader(br)
+	}
+	return br, nil
+}
+
+// rotationRE matches a rotation suffix: app.log.1, app.log-20241105.
+var rotationRE = regexp.MustCompile(`([.-]\d+)+$`)
+
 // serviceFromName derives a service name from a file name:
 // "logs/orders-api.log" -> "orders-api".
 func serviceFromName(name string) string {
 	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
-	for _, ext := range []string{".gz", ".txt", ".log", ".json", ".jsonl", ".ndjson", ".out"} {
+	base = strings.TrimSuffix(base, ".gz")
+	base = rotationRE.ReplaceAllString(base, "")
+	for _, ext := range []string{".txt", ".log", ".json", ".jsonl", ".ndjson", ".out"} {
 		base = strings.TrimSuffix(base, ext)
 	}
 	if base == "" || base == "." || base == "/" {

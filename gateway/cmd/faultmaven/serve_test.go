@@ -108,6 +108,11 @@ clusters:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// As make run does: the sample runbooks go into the knowledge base first.
+	if out, err := exec.Command(filepath.Join(dir, "faultmaven"), "kb", "ingest", "--config", cfgPath,
+		filepath.Join(root, "examples", "runbooks")).CombinedOutput(); err != nil {
+		t.Fatalf("kb ingest: %v\n%s", err, out)
+	}
 	cmd := exec.Command(filepath.Join(dir, "faultmaven"), "serve", "--config", cfgPath)
 	cmd.Dir = root
 	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
@@ -268,6 +273,43 @@ clusters:
 	}
 	if len(hits.Hits) == 0 || hits.Hits[0].Kind != "finding" || hits.Hits[0].Cluster != "local" {
 		t.Errorf("knowledge search for a finding's template: %+v", hits)
+	}
+
+	// The question about the sample incident, answered from the cluster's
+	// integrations: the broken one fails alone.
+	askBody := `{"question":"Checkout is failing and slow since about 14:06 UTC, what is going on?","cluster":"local",` +
+		`"from":"2026-11-23T00:00:00Z","to":"2026-11-25T00:00:00Z"}`
+	r, err = http.Post(base+"/api/v1/ask", "application/json", strings.NewReader(askBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Answer   string
+		Cause    *struct{ Service string } `json:"likely_cause"`
+		Runbooks []struct{ ID string }
+		Sources  []struct {
+			Name    string
+			Records int
+			Error   string
+		}
+	}
+	_ = json.NewDecoder(r.Body).Decode(&rep)
+	r.Body.Close()
+	if r.StatusCode != 200 || rep.Cause == nil || !strings.Contains(rep.Cause.Service, "checkout") {
+		t.Fatalf("ask: %d, cause %+v\n%s", r.StatusCode, rep.Cause, rep.Answer)
+	}
+	if len(rep.Runbooks) == 0 || rep.Runbooks[0].ID != "ex-db-pool-exhausted" {
+		t.Errorf("ask: runbooks %+v, want ex-db-pool-exhausted first", rep.Runbooks)
+	}
+	srcs := map[string]int{}
+	for _, s := range rep.Sources {
+		srcs[s.Name] = s.Records
+		if s.Name == "local/broken" && s.Error == "" {
+			t.Errorf("ask: the broken integration reports no error: %+v", s)
+		}
+	}
+	if srcs["local/app-logs"] == 0 {
+		t.Errorf("ask: sources %+v, want records from local/app-logs", rep.Sources)
 	}
 
 	plugins := childPIDs(cmd.Process.Pid)
