@@ -199,7 +199,7 @@ func evaluateScenarios(t *testing.T, mode string, question func(string) string, 
 	scs := loadScenarios(t, dir)
 	var table strings.Builder
 	fmt.Fprintf(&table, "mode: %s\n", mode)
-	table.WriteString("| scenario | facts | culprit | runbook rank | onset | no red herring | cause given |\n|---|---|---|---|---|---|---|\n")
+	table.WriteString("| scenario | facts | culprit | runbook rank | onset | no red herring | ms | cause given |\n|---|---|---|---|---|---|---|---|\n")
 	var sums [5]int
 	var r1, r3, mrr float64
 	yn := func(b bool) string {
@@ -209,7 +209,10 @@ func evaluateScenarios(t *testing.T, mode string, question func(string) string, 
 		return "no"
 	}
 	for _, sc := range scs {
-		rep, err := ag.Ask(t.Context(), agent.Request{Question: question(sc.Question), Attachments: attachments(t, sc)})
+		atts := attachments(t, sc)
+		start := time.Now()
+		rep, err := ag.Ask(t.Context(), agent.Request{Question: question(sc.Question), Attachments: atts})
+		took := time.Since(start)
 		if err != nil {
 			t.Fatalf("%s: %v", sc.ID, err)
 		}
@@ -232,7 +235,7 @@ func evaluateScenarios(t *testing.T, mode string, question func(string) string, 
 		if rep.Cause != nil {
 			given = fmt.Sprintf("%s @ %s: %s", rep.Cause.Service, rep.Cause.Onset.Format("15:04:05"), clipText(rep.Cause.Summary, 70))
 		}
-		fmt.Fprintf(&table, "| %s | %s | %s | %d | %s | %s | %s |\n", sc.ID, yn(s.facts), yn(s.culprit), rank, yn(s.onset), yn(s.noHerring), given)
+		fmt.Fprintf(&table, "| %s | %s | %s | %d | %s | %s | %d | %s |\n", sc.ID, yn(s.facts), yn(s.culprit), rank, yn(s.onset), yn(s.noHerring), took.Milliseconds(), given)
 	}
 	n := float64(len(scs))
 	fmt.Fprintf(&table, "\npass rates over %d scenarios: facts %.2f, culprit %.2f, runbook top-3 %.2f, onset %.2f, no red herring %.2f; mean score %.2f / 5\n",
