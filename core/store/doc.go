@@ -1,6 +1,8 @@
 // Package store keeps what the hub learns: clusters and their integration
 // instances, ingestion watermarks, raw records, templates with counts,
-// findings and analysis runs.
+// findings and analysis runs, and the browser extension's conversations:
+// auth tokens (by hash), sessions, cases with their messages, and
+// replayable Idempotency-Key responses.
 //
 // Two backends implement [Store] and pass the one conformance suite in
 // storetest: PostgreSQL through pgx (production; records partitioned by
@@ -12,8 +14,8 @@
 // # Encryption at rest
 //
 // Every stored copy of raw log text — a record's body, host, attributes,
-// native id and link, and the example lines of findings, and analyzer
-// snapshots — is sealed with AES-256-GCM under the current key of a
+// native id and link, the example lines of findings, analyzer snapshots,
+// case message contents and replayed response bodies — is sealed with AES-256-GCM under the current key of a
 // [Keyring], with the key id stored beside it, so keys rotate: new rows use
 // the first key, old rows open with the key whose id they carry.
 // Timestamps, severities, services and templates (which hold <*> in place

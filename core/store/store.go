@@ -12,7 +12,8 @@ import (
 // ErrNotFound means the asked-for row does not exist.
 var ErrNotFound = errors.New("store: not found")
 
-// ErrConflict means an optimistic update lost a race; the caller retries.
+// ErrConflict means a write conflicts with stored data: an optimistic
+// update lost a race (the caller retries), or the id exists.
 var ErrConflict = errors.New("store: concurrent update")
 
 // Cluster is one monitored cluster.
@@ -267,6 +268,7 @@ type Store interface {
 	Runs
 	AnalyzerStates
 	Leases
+	Conversations
 	// Dialect is "postgres" or "sqlite".
 	Dialect() string
 	// Migrate applies pending migrations and returns the schema version.

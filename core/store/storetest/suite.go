@@ -445,6 +445,8 @@ func Run(t *testing.T, b Backend) {
 		require.EqualValues(t, 6, n)
 	})
 
+	runConversations(t, b, t0, open)
+
 	if b.Dump != nil {
 		t.Run("a dump never holds raw log text", func(t *testing.T) {
 			opts := b.Fresh(t)

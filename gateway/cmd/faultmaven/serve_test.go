@@ -2,9 +2,12 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -312,6 +315,8 @@ clusters:
 		t.Errorf("ask: sources %+v, want records from local/app-logs", rep.Sources)
 	}
 
+	extensionFlow(t, base)
+
 	plugins := childPIDs(cmd.Process.Pid)
 	if len(plugins) == 0 {
 		t.Fatal("no plugin child process found")
@@ -333,6 +338,56 @@ clusters:
 		if alive(pid) {
 			t.Errorf("plugin pid %d still alive after serve exited", pid)
 		}
+	}
+}
+
+// extensionFlow is the browser extension's first minute against the real
+// hub (open: loopback, no users): probe, login, session, a case, a turn
+// with pasted logs, the transcript.
+func extensionFlow(t *testing.T, base string) {
+	t.Helper()
+	post := func(path, token, ctype string, body io.Reader) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", base+path, body)
+		req.Header.Set("Content-Type", ctype)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		req.Header.Set("Idempotency-Key", "opt_e2e_"+strings.ReplaceAll(path, "/", "_"))
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&out)
+		return r.StatusCode, out
+	}
+	var caps map[string]any
+	getJSON(t, base+"/v1/meta/capabilities", &caps)
+	if caps["deploymentMode"] != "self-hosted" {
+		t.Fatalf("capabilities: %v", caps)
+	}
+	st, login := post("/api/v1/auth/login", "", "application/json", strings.NewReader(`{"username":"sre"}`))
+	if st != 200 {
+		t.Fatalf("login: %d %v", st, login)
+	}
+	tok := login["access_token"].(string)
+	st, c := post("/api/v1/cases", tok, "application/json", strings.NewReader(`{"title":null,"priority":"medium"}`))
+	if st != 201 {
+		t.Fatalf("create case: %d %v", st, c)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("query", "checkout fails, why?")
+	log, _ := os.ReadFile(filepath.Join(repoRoot(t), "examples", "logs", "checkout.log"))
+	_ = mw.WriteField("pasted_content", string(log))
+	_ = mw.Close()
+	st, turn := post("/api/v1/cases/"+c["case_id"].(string)+"/turns", tok, mw.FormDataContentType(), &buf)
+	if st != 200 || turn["turn_number"] != 1.0 || !strings.Contains(turn["agent_response"].(string), "## Likely cause") {
+		t.Fatalf("turn: %d %v", st, turn)
+	}
+	if !strings.Contains(turn["agent_response"].(string), "JDBC") {
+		t.Errorf("the answer does not name the pool failure of the pasted log:\n%s", turn["agent_response"])
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/faultmaven/faultmaven/core/pluginhost"
 	"github.com/faultmaven/faultmaven/gateway/internal/api"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
+	"github.com/faultmaven/faultmaven/gateway/internal/copilot"
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -172,8 +173,19 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	defer kb.Close()
 	api.RegisterIngest(a.router, queue, st, nil)
 	api.RegisterKnowledge(a.router, kb)
-	api.RegisterAsk(a.router, agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger,
-		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback}), a.integ.LogIntegrations)
+	asker := agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger,
+		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback})
+	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations)
+	authn, err := NewAuth(a.cfg, st)
+	if err != nil {
+		return err
+	}
+	if authn.Open() {
+		a.logger.Warn("auth: no users configured; any name logs in without a password (allowed on a loopback address only)")
+	}
+	a.router.Use(authn.Middleware(copilot.Public))
+	copilot.Register(a.router, copilot.Options{Auth: authn, Store: st, Asker: asker,
+		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger})
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"regexp"
@@ -35,7 +36,38 @@ type Config struct {
 	Log        Log           `yaml:"log"`
 	Knowledge  Knowledge     `yaml:"knowledge"`
 	Ask        Ask           `yaml:"ask"`
+	Auth       Auth          `yaml:"auth"`
 	Clusters   []Cluster     `yaml:"clusters"`
+}
+
+// Auth configures who may use the API. With no users the hub is open
+// (any name logs in without a password) and must listen on loopback.
+type Auth struct {
+	Users      []User        `yaml:"users"`
+	AccessTTL  time.Duration `yaml:"access_ttl"`  // default 1h
+	RefreshTTL time.Duration `yaml:"refresh_ttl"` // default 720h
+}
+
+// User is one local account; its password comes from env or a file.
+type User struct {
+	Username    string    `yaml:"username"`
+	DisplayName string    `yaml:"display_name"`
+	Email       string    `yaml:"email"`
+	Roles       []string  `yaml:"roles"`
+	Password    SecretRef `yaml:"password"`
+}
+
+// IsLoopback reports whether the listen address is a loopback one.
+func (c Config) IsLoopback() bool {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Knowledge selects the knowledge base's embedder and vector store. The
@@ -186,6 +218,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Knowledge.validate()...)
+	errs = append(errs, c.Auth.validate(c.IsLoopback())...)
 	if c.Ask.MaxRecords < 0 || c.Ask.Lookback < 0 {
 		errs = append(errs, errors.New("ask: max_records and lookback must not be negative"))
 	}
@@ -222,6 +255,34 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (a Auth) validate(loopback bool) []error {
+	var errs []error
+	if len(a.Users) == 0 && !loopback {
+		errs = append(errs, errors.New("auth.users: required when listen is not a loopback address (without users anyone could log in)"))
+	}
+	if a.AccessTTL != 0 && a.AccessTTL <= 5*time.Minute {
+		errs = append(errs, errors.New("auth.access_ttl: must be over 5m (clients refresh when less than 5 minutes remain)"))
+	}
+	if a.RefreshTTL < 0 {
+		errs = append(errs, errors.New("auth.refresh_ttl: must not be negative"))
+	}
+	seen := map[string]bool{}
+	for i, u := range a.Users {
+		at := fmt.Sprintf("auth.users[%d]", i)
+		if u.Username == "" {
+			errs = append(errs, fmt.Errorf("%s.username: required", at))
+		}
+		if seen[u.Username] {
+			errs = append(errs, fmt.Errorf("%s.username %q: duplicate", at, u.Username))
+		}
+		seen[u.Username] = true
+		if (u.Password.Env == "") == (u.Password.File == "") {
+			errs = append(errs, fmt.Errorf("%s.password: give exactly one of env or file", at))
+		}
+	}
+	return errs
 }
 
 func (k Knowledge) validate() []error {
