@@ -377,3 +377,44 @@ func TestSectionItemsSkipsCodeAndNestedLines(t *testing.T) {
 		t.Errorf("remediation = %q", got)
 	}
 }
+
+func TestEventObject(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"involvedObject":{"kind":"Pod","name":"cart-service-dbxzp2gc5-l5jf4"},"message":"Back-off"}`: "cart-service",
+		`{"involvedObject":{"kind":"Pod","name":"kafka-2"},"message":"x"}`:                             "kafka-2",
+		`{"involvedObject":{"kind":"Pod","name":"db-migrate-2024-03-12-1-k6jdx"},"message":"x"}`:       "db-migrate-2024-03-12-1",
+		`{"involvedObject":{"kind":"Deployment","name":"checkout-api"},"message":"Scaled up"}`:          "checkout-api",
+		`{"involvedObject":{"kind":"ReplicaSet","name":"checkout-api-7d9f8b6c5"},"message":"x"}`:        "checkout-api",
+	} {
+		if got, ok := eventObject(line); !ok || got != want {
+			t.Errorf("eventObject(%s) = %q, %v; want %q", line, got, ok, want)
+		}
+	}
+	if _, ok := eventObject(`{"level":"error","msg":"no involved object here"}`); ok {
+		t.Error("a plain JSON log line read as an event")
+	}
+}
+
+// An image that cannot be pulled shows only in the cluster's events: the
+// culprit is the workload they name, not the event stream.
+func TestAskBlamesTheWorkloadOfKubernetesEvents(t *testing.T) {
+	ls := story([]string{"api"})
+	var events strings.Builder
+	for m := 0; m < 60; m += 10 {
+		fmt.Fprintf(&events, `{"type":"Normal","reason":"Pulled","message":"Container image already present","involvedObject":{"kind":"Pod","name":"search-7c9d8f6b5-x2x9q"},"lastTimestamp":"%s"}`+"\n",
+			t0.Add(time.Duration(m)*time.Minute).Format(time.RFC3339))
+	}
+	for m := 40; m < 60; m++ {
+		fmt.Fprintf(&events, `{"type":"Warning","reason":"Failed","message":"Failed to pull image \"registry.example/cart:7.4.0\": not found","involvedObject":{"kind":"Pod","name":"cart-5f6d7c8b9-abcde"},"lastTimestamp":"%s"}`+"\n",
+			t0.Add(time.Duration(m)*time.Minute+20*time.Second).Format(time.RFC3339))
+		ls = append(ls, line{"api", m, 45, "ERROR", "GET /cart failed: connection refused"})
+	}
+	atts := append(attach(ls), Attachment{Name: "k8s-events.log", Text: events.String()})
+	rep, err := New(Options{}).Ask(t.Context(), Request{Question: "api errors since 10:40 UTC", Attachments: atts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cause == nil || rep.Cause.Service != "cart" {
+		t.Fatalf("cause = %+v, want the workload cart", rep.Cause)
+	}
+}

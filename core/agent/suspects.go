@@ -65,6 +65,12 @@ type candidate struct {
 func newCandidate(f loganalysis.Finding) candidate {
 	e := findingEvidence(f)
 	c := candidate{Evidence: e, weight: f.Score}
+	if len(f.Examples) > 0 {
+		if obj, ok := eventObject(f.Examples[0]); ok && obj != c.Service {
+			c.Why = "Kubernetes event about " + obj + " in " + c.Service + "; " + c.Why
+			c.Service = obj
+		}
+	}
 	c.failure = f.Severity >= 4 /* sdk.SeverityError */ || loganalysis.FailureText(f.Template)
 	if c.failure && f.Severity < 3 /* sdk.SeverityWarn */ {
 		// A failure logged at info (Go's http.Server errors through a
