@@ -383,8 +383,8 @@ func TestEventObject(t *testing.T) {
 		`{"involvedObject":{"kind":"Pod","name":"cart-service-dbxzp2gc5-l5jf4"},"message":"Back-off"}`: "cart-service",
 		`{"involvedObject":{"kind":"Pod","name":"kafka-2"},"message":"x"}`:                             "kafka-2",
 		`{"involvedObject":{"kind":"Pod","name":"db-migrate-2024-03-12-1-k6jdx"},"message":"x"}`:       "db-migrate-2024-03-12-1",
-		`{"involvedObject":{"kind":"Deployment","name":"checkout-api"},"message":"Scaled up"}`:          "checkout-api",
-		`{"involvedObject":{"kind":"ReplicaSet","name":"checkout-api-7d9f8b6c5"},"message":"x"}`:        "checkout-api",
+		`{"involvedObject":{"kind":"Deployment","name":"checkout-api"},"message":"Scaled up"}`:         "checkout-api",
+		`{"involvedObject":{"kind":"ReplicaSet","name":"checkout-api-7d9f8b6c5"},"message":"x"}`:       "checkout-api",
 	} {
 		if got, ok := eventObject(line); !ok || got != want {
 			t.Errorf("eventObject(%s) = %q, %v; want %q", line, got, ok, want)
