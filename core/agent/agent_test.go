@@ -418,3 +418,20 @@ func TestAskBlamesTheWorkloadOfKubernetesEvents(t *testing.T) {
 		t.Fatalf("cause = %+v, want the workload cart", rep.Cause)
 	}
 }
+
+func TestLifecycleWords(t *testing.T) {
+	for text, want := range map[string]bool{
+		"Starting OrdersApplication v2.14.0 using Java 17":     true,
+		"cart-service 7.3.0 starting":                          true,
+		"Scaled up replica set cart-service-dbxzp2gc5 to 1":    true,
+		"feature flag checkout_v2 enabled for 100% of traffic": true,
+		"configuration reloaded from /etc/app/config.yaml":     true,
+		"Started container worker":                             false,
+		"request served path=/items/3":                         false,
+		"flag parsing failed":                                  false,
+	} {
+		if got := lifecycleRE.MatchString(text); got != want {
+			t.Errorf("lifecycleRE(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

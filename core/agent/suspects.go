@@ -49,11 +49,15 @@ const (
 	siblingSimilarity = 0.7
 )
 
-// lifecycleRE matches a process announcing its own start: "Starting
-// OrdersApplication v2.14.0", "cart-service 7.3.0 starting", "starting
-// migrations". Past-tense orchestration events ("Started container") are
-// reports about a start, not the process itself.
-var lifecycleRE = regexp.MustCompile(`(?i)\b(starting|booting)\b`)
+// lifecycleRE matches a change announcing itself: a process starting
+// ("Starting OrdersApplication v2.14.0", "cart-service 7.3.0 starting",
+// "starting migrations"), a rollout (a Deployment's "Scaled up replica
+// set"), a configuration or feature-flag change, an upgrade. Reports about
+// a start ("Started container", past tense) are effects as often as
+// causes, so they do not count.
+var lifecycleRE = regexp.MustCompile(`(?i)\b(starting|booting|deploying|rolling out|rolled out|scaled up replica set|` +
+	`reload(ing|ed) (config|configuration|settings)|(config|configuration|settings) (changed|updated|applied|reloaded)|` +
+	`(feature )?flag \S+ (enabled|disabled|changed|updated|set to)|upgrad(ing|ed) to)\b`)
 
 // candidate is one finding as the reasoner sees it.
 type candidate struct {
