@@ -76,6 +76,24 @@ func PluginHostOptions(cfg config.Config, logger *slog.Logger, reg prometheus.Re
 	}
 }
 
+// IngestOptions adds the config's ingest settings and periodic pulls to o.
+func IngestOptions(cfg config.Config, o jobs.Options) jobs.Options {
+	in := cfg.Ingest
+	o.Workers, o.JobTimeout, o.RescueAfter = in.Workers, in.JobTimeout, in.RescueAfter
+	o.InitialLookback, o.Lag = in.InitialLookback, in.Lag
+	if in.Retention != 0 {
+		o.Retention = in.Retention
+	}
+	for _, cl := range cfg.Clusters {
+		for _, ig := range cl.Integrations {
+			if ig.PullEvery > 0 {
+				o.Periodic = append(o.Periodic, jobs.PeriodicPull{Cluster: cl.Name, Integration: ig.Name, Interval: ig.PullEvery})
+			}
+		}
+	}
+	return o
+}
+
 // Handler returns the HTTP handler (for tests).
 func (a *App) Handler() http.Handler { return a.router }
 
@@ -156,13 +174,13 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	if err := jobs.Migrate(ctx, st); err != nil {
 		return err
 	}
-	queue, err := jobs.New(ctx, jobs.Options{
+	queue, err := jobs.New(ctx, IngestOptions(a.cfg, jobs.Options{
 		Store:       st,
 		Source:      a.host,
 		NewAnalyzer: jobs.NewLogAnalysis(loganalysis.DefaultOptions()),
 		Logger:      a.logger,
 		Registerer:  a.registry,
-	})
+	}))
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,18 @@ type Config struct {
 	Knowledge  Knowledge     `yaml:"knowledge"`
 	Ask        Ask           `yaml:"ask"`
 	Auth       Auth          `yaml:"auth"`
+	Ingest     Ingest        `yaml:"ingest"`
 	Clusters   []Cluster     `yaml:"clusters"`
+}
+
+// Ingest tunes the ingest job queue; zero values take the defaults.
+type Ingest struct {
+	Workers         int           `yaml:"workers"`          // jobs worked at once by this process (4)
+	JobTimeout      time.Duration `yaml:"job_timeout"`      // a longer job is cancelled (30m)
+	RescueAfter     time.Duration `yaml:"rescue_after"`     // a job whose worker died is retried after this (job_timeout + 5m)
+	Retention       time.Duration `yaml:"retention"`        // how long records are kept (720h); negative keeps them
+	InitialLookback time.Duration `yaml:"initial_lookback"` // a periodic pull's first window (1h)
+	Lag             time.Duration `yaml:"lag"`              // periodic pulls stay this far behind now (30s)
 }
 
 // Auth configures who may use the API. With no users the hub is open
@@ -156,6 +167,9 @@ type Integration struct {
 	Plugin  string               `yaml:"plugin"`
 	Config  map[string]any       `yaml:"config"`
 	Secrets map[string]SecretRef `yaml:"secrets"`
+	// PullEvery, when set, pulls the integration's new logs on this
+	// interval (ingest, analysis, findings into the knowledge base).
+	PullEvery time.Duration `yaml:"pull_every"`
 }
 
 // SecretRef names where a secret config value comes from.
@@ -219,6 +233,9 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Knowledge.validate()...)
 	errs = append(errs, c.Auth.validate(c.IsLoopback())...)
+	if i := c.Ingest; i.Workers < 0 || i.JobTimeout < 0 || i.RescueAfter < 0 || i.InitialLookback < 0 || i.Lag < 0 {
+		errs = append(errs, errors.New("ingest: workers, job_timeout, rescue_after, initial_lookback and lag must not be negative"))
+	}
 	if c.Ask.MaxRecords < 0 || c.Ask.Lookback < 0 {
 		errs = append(errs, errors.New("ask: max_records and lookback must not be negative"))
 	}
@@ -243,6 +260,9 @@ func (c Config) Validate() error {
 			seen[in.Name] = true
 			if in.Plugin == "" {
 				errs = append(errs, fmt.Errorf("%s.plugin: required", at))
+			}
+			if in.PullEvery != 0 && in.PullEvery < 10*time.Second {
+				errs = append(errs, fmt.Errorf("%s.pull_every %s: at least 10s, or 0 for no periodic pull", at, in.PullEvery))
 			}
 			for k, ref := range in.Secrets {
 				if (ref.Env == "") == (ref.File == "") {
