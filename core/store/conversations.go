@@ -31,6 +31,8 @@ type Conversations interface {
 	PutSession(ctx context.Context, s Session) error
 	// GetSession returns ErrNotFound for an unknown id.
 	GetSession(ctx context.Context, id string) (Session, error)
+	// DeleteExpiredSessions removes sessions that expired before before.
+	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
 
 	// CreateCase stores a new case (ErrConflict if the id exists).
 	CreateCase(ctx context.Context, c Case) error

@@ -104,6 +104,15 @@ func (s *sqlBase) DeleteExpiredTokens(ctx context.Context, before time.Time) (in
 
 // --- sessions
 
+func (s *sqlBase) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, s.d.t(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 func (s *sqlBase) PutSession(ctx context.Context, se Session) error {
 	if se.ID == "" || se.ExpiresAt.IsZero() {
 		return errors.New("store: session needs id and expiry")

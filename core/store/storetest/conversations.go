@@ -94,6 +94,15 @@ func runConversations(t *testing.T, b Backend, t0 time.Time, open openFunc) {
 		require.Equal(t, "u1", got.UserID)
 		require.True(t, got.ExpiresAt.Equal(t0.Add(2*time.Hour)), "expires %v", got.ExpiresAt)
 		require.True(t, got.CreatedAt.Equal(t0), "created %v", got.CreatedAt)
+
+		require.NoError(t, s.PutSession(ctx, store.Session{ID: "s2", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}))
+		n, err := s.DeleteExpiredSessions(ctx, t0.Add(time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		_, err = s.GetSession(ctx, "s2")
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = s.GetSession(ctx, "s1")
+		require.NoError(t, err, "a live session is kept")
 	})
 
 	t.Run("cases belong to their owner", func(t *testing.T) {

@@ -65,8 +65,29 @@ type Options struct {
 type handler struct {
 	o Options
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex // per case and per idempotency key
+	mu          sync.Mutex
+	locks       map[string]*sync.Mutex // per case and per idempotency key
+	lastCleanup time.Time
+}
+
+// cleanup drops expired sessions and old replayable responses, at most
+// hourly.
+func (h *handler) cleanup(ctx context.Context, now time.Time) {
+	h.mu.Lock()
+	due := now.Sub(h.lastCleanup) >= time.Hour
+	if due {
+		h.lastCleanup = now
+	}
+	h.mu.Unlock()
+	if !due {
+		return
+	}
+	if _, err := h.o.Store.DeleteExpiredSessions(ctx, now); err != nil {
+		h.o.Logger.Warn("copilot: dropping expired sessions", "err", err)
+	}
+	if _, err := h.o.Store.DeleteIdempotentBefore(ctx, now.Add(-idempotencyTTL)); err != nil {
+		h.o.Logger.Warn("copilot: dropping old idempotent responses", "err", err)
+	}
 }
 
 // Register adds the contract's routes to r. Every route but the public
@@ -229,6 +250,7 @@ func (h *handler) createSession(w http.ResponseWriter, r *http.Request) {
 		h.storeError(w, "creating a session", err)
 		return
 	}
+	h.cleanup(r.Context(), now)
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"session_id": s.ID, "client_id": s.ClientID, "user_id": s.UserID, "status": "active",
 		"session_resumed": false, "created_at": s.CreatedAt, "expires_at": s.ExpiresAt, "schema_version": "3.1.0",
@@ -343,9 +365,7 @@ func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, route strin
 			Status: status, Location: loc, Body: data, CreatedAt: now}); err != nil {
 			h.o.Logger.Warn("copilot: storing an idempotent response", "err", err)
 		}
-		if now.Minute() == 0 {
-			_, _ = h.o.Store.DeleteIdempotentBefore(r.Context(), now.Add(-idempotencyTTL))
-		}
+		h.cleanup(r.Context(), now)
 	}
 	writeResult(w, status, body, loc)
 }
