@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,8 +66,12 @@ type Options struct {
 type handler struct {
 	o Options
 
+	// Stripes serialise work on one idempotency key and on one case; keys
+	// share a stripe by hash, so memory stays bounded. Two arrays, because
+	// a turn holds its key's stripe while it takes its case's.
+	keyStripes, caseStripes [256]sync.Mutex
+
 	mu          sync.Mutex
-	locks       map[string]*sync.Mutex // per case and per idempotency key
 	lastCleanup time.Time
 }
 
@@ -103,7 +108,7 @@ func Register(r *mux.Router, o Options) {
 	if o.DeploymentMode == "" {
 		o.DeploymentMode = "self-hosted"
 	}
-	h := &handler{o: o, locks: map[string]*sync.Mutex{}}
+	h := &handler{o: o}
 	r.HandleFunc("/v1/meta/capabilities", h.capabilities).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/meta/capabilities", h.capabilities).Methods(http.MethodGet)
 	r.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
@@ -301,16 +306,17 @@ func (h *handler) withSession(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // lock returns the mutex for key; callers hold it around a
-// read-modify-write of one case or one idempotency key.
+// read-modify-write of one case or one idempotency key. (Within one hub
+// process: replicas behind a load balancer rely on the store's
+// first-writer-wins replay and per-case sequence numbers.)
 func (h *handler) lock(key string) *sync.Mutex {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.locks[key]
-	if m == nil {
-		m = &sync.Mutex{}
-		h.locks[key] = m
+	f := fnv.New32a()
+	f.Write([]byte(key))
+	i := f.Sum32() % 256
+	if strings.HasPrefix(key, "case\x00") {
+		return &h.caseStripes[i]
 	}
-	return m
+	return &h.keyStripes[i]
 }
 
 func (h *handler) storeError(w http.ResponseWriter, what string, err error) {
