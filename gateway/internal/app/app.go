@@ -15,9 +15,12 @@ import (
 
 	"github.com/faultmaven/faultmaven/core/agent"
 	"github.com/faultmaven/faultmaven/core/jobs"
+	"github.com/faultmaven/faultmaven/core/knowledge"
 	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/core/pluginhost"
+	"github.com/faultmaven/faultmaven/core/store"
 	"github.com/faultmaven/faultmaven/gateway/internal/api"
+	"github.com/faultmaven/faultmaven/gateway/internal/auth"
 	"github.com/faultmaven/faultmaven/gateway/internal/config"
 	"github.com/faultmaven/faultmaven/gateway/internal/copilot"
 	"github.com/gorilla/mux"
@@ -94,6 +97,16 @@ func IngestOptions(cfg config.Config, o jobs.Options) jobs.Options {
 	return o
 }
 
+// registerServices adds the routes that need the store, the queue, the
+// knowledge base and the agent (Run builds them).
+func (a *App) registerServices(queue api.IngestQueue, st store.Store, kb *knowledge.Service, asker *agent.Agent, authn *auth.Service) {
+	api.RegisterIngest(a.router, queue, st, nil)
+	api.RegisterKnowledge(a.router, kb)
+	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations)
+	copilot.Register(a.router, copilot.Options{Auth: authn, Store: st, Asker: asker,
+		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger})
+}
+
 // Handler returns the HTTP handler (for tests).
 func (a *App) Handler() http.Handler { return a.router }
 
@@ -112,6 +125,7 @@ func (a *App) routes() *mux.Router {
 	}).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})).Methods(http.MethodGet)
 	api.RegisterIntegrations(r, a.integ)
+	api.RegisterOpenAPI(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
@@ -189,11 +203,8 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	defer kb.Close()
-	api.RegisterIngest(a.router, queue, st, nil)
-	api.RegisterKnowledge(a.router, kb)
 	asker := agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger,
 		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback})
-	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations)
 	authn, err := NewAuth(a.cfg, st)
 	if err != nil {
 		return err
@@ -202,8 +213,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		a.logger.Warn("auth: no users configured; any name logs in without a password (allowed on a loopback address only)")
 	}
 	a.router.Use(authn.Middleware(copilot.Public))
-	copilot.Register(a.router, copilot.Options{Auth: authn, Store: st, Asker: asker,
-		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger})
+	a.registerServices(queue, st, kb, asker, authn)
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

@@ -136,7 +136,7 @@ func Register(r *mux.Router, o Options) {
 // these through without a token.
 func Public(r *http.Request) bool {
 	switch r.URL.Path {
-	case "/v1/meta/capabilities", "/api/v1/meta/capabilities", "/health", "/healthz", "/readyz",
+	case "/v1/meta/capabilities", "/api/v1/meta/capabilities", "/health", "/healthz", "/readyz", "/api/v1/openapi.yaml",
 		"/metrics", "/api/v1/auth/config", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/sessions":
 		return true
 	}
