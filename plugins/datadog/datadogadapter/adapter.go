@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadog"
@@ -27,18 +26,21 @@ type Options struct {
 	// Transport carries the HTTP calls; nil means a clone of
 	// http.DefaultTransport.
 	Transport http.RoundTripper
+	// Retry sets the backoff between retries; zero fields take
+	// sdk.DefaultRetryPolicy's. Its MaxRetryAfter is replaced by each
+	// instance's max_retry_wait_seconds.
+	Retry sdk.RetryPolicy
 }
 
 // DefaultOptions returns the options New uses for zero fields.
 func DefaultOptions() Options {
-	return Options{Logger: sdk.Logger(), Sleep: sleepCtx}
+	return Options{Logger: sdk.Logger(), Sleep: sleepCtx, Retry: sdk.DefaultRetryPolicy()}
 }
 
 // Adapter is the Datadog adapter. It is safe for concurrent use.
 type Adapter struct {
 	opts      Options
-	mu        sync.RWMutex
-	instances map[string]*instance
+	instances sdk.Instances[*instance]
 }
 
 var (
@@ -56,7 +58,8 @@ func New(opts Options) *Adapter {
 	if opts.Sleep == nil {
 		opts.Sleep = d.Sleep
 	}
-	return &Adapter{opts: opts, instances: map[string]*instance{}}
+	opts.Retry = opts.Retry.WithDefaults()
+	return &Adapter{opts: opts}
 }
 
 // instance is one configured Datadog organisation.
@@ -64,6 +67,7 @@ type instance struct {
 	s       *settings
 	log     *slog.Logger
 	sleep   func(context.Context, time.Duration) error
+	retry   sdk.RetryPolicy // MaxRetryAfter is the instance's max_retry_wait_seconds
 	hc      *http.Client
 	logs    *datadogV2.LogsApi
 	metrics *datadogV1.MetricsApi
@@ -81,8 +85,12 @@ func (a *Adapter) newInstance(name string, s *settings) *instance {
 	cfg.RetryConfiguration.EnableRetry = false // retried here, with the SDK's codes
 	cfg.Debug = false                          // the client's debug dump would print the keys
 	cl := datadog.NewAPIClient(cfg)
+	// Set after WithDefaults: max_retry_wait_seconds 0 means "never wait
+	// for a reset", not "the default".
+	retry := a.opts.Retry
+	retry.MaxRetryAfter = s.maxRetryWait
 	return &instance{
-		s: s, log: a.opts.Logger.With("instance", name), sleep: a.opts.Sleep, hc: hc,
+		s: s, log: a.opts.Logger.With("instance", name), sleep: a.opts.Sleep, retry: retry, hc: hc,
 		logs: datadogV2.NewLogsApi(cl), metrics: datadogV1.NewMetricsApi(cl), auth: datadogV1.NewAuthenticationApi(cl),
 	}
 }
@@ -126,11 +134,7 @@ func (a *Adapter) Configure(_ context.Context, name string, config json.RawMessa
 		return err
 	}
 	in := a.newInstance(name, s)
-	a.mu.Lock()
-	old := a.instances[name]
-	a.instances[name] = in
-	a.mu.Unlock()
-	if old != nil {
+	if old, ok := a.instances.Put(name, in); ok {
 		old.hc.CloseIdleConnections()
 	}
 	a.opts.Logger.Debug("datadog instance configured", "instance", name, "site", s.site, "base_url_override", s.base != nil)
@@ -139,30 +143,16 @@ func (a *Adapter) Configure(_ context.Context, name string, config json.RawMessa
 
 // Remove forgets an instance.
 func (a *Adapter) Remove(_ context.Context, name string) error {
-	a.mu.Lock()
-	in := a.instances[name]
-	delete(a.instances, name)
-	a.mu.Unlock()
-	if in != nil {
+	if in, ok := a.instances.Remove(name); ok {
 		in.hc.CloseIdleConnections()
 	}
 	return nil
 }
 
-func (a *Adapter) get(name string) (*instance, error) {
-	a.mu.RLock()
-	in := a.instances[name]
-	a.mu.RUnlock()
-	if in == nil {
-		return nil, sdk.Errorf(sdk.CodeNotFound, "datadog: unknown instance %q", name)
-	}
-	return in, nil
-}
-
 // Health validates the API key (GET /api/v1/validate), then runs a
 // one-record log search, which needs the application key too.
 func (a *Adapter) Health(ctx context.Context, name string) (sdk.HealthReport, error) {
-	in, err := a.get(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return sdk.HealthReport{}, err
 	}

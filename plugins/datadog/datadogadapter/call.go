@@ -32,9 +32,9 @@ func (in *instance) call(ctx context.Context, op string, fn func(ctx context.Con
 		if !sdk.CodeOf(mapped).Retryable() || attempt >= in.s.maxRetries {
 			return mapped
 		}
-		wait := backoff(attempt)
+		wait := in.retry.Backoff(attempt)
 		if retryAfter > 0 {
-			if retryAfter > in.s.maxRetryWait {
+			if retryAfter > in.retry.MaxRetryAfter {
 				return mapped
 			}
 			wait = retryAfter
@@ -134,10 +134,6 @@ func errorsText(body []byte) string {
 		b = b[:200] + "..."
 	}
 	return fmt.Sprintf("body %q", b)
-}
-
-func backoff(attempt int) time.Duration {
-	return min(250*time.Millisecond<<min(attempt, 5), 8*time.Second)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -64,6 +64,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// checkBackoffs checks that got holds n waits, each within the jitter range
+// [d/2, d] that sdk.DefaultRetryPolicy gives its attempt.
+func checkBackoffs(t *testing.T, got []time.Duration, n int) {
+	t.Helper()
+	p := sdk.DefaultRetryPolicy()
+	if len(got) != n {
+		t.Fatalf("waits = %v, want %d backoffs", got, n)
+	}
+	for i, w := range got {
+		d := min(p.BaseBackoff<<i, p.MaxBackoff)
+		if w < d/2 || w > d {
+			t.Fatalf("wait %d = %v, want a backoff in [%v, %v]", i, w, d/2, d)
+		}
+	}
+}
+
 type sleepRecorder struct {
 	mu sync.Mutex
 	d  []time.Duration
@@ -313,7 +329,8 @@ func TestFailures(t *testing.T) {
 		timeout   time.Duration
 		code      sdk.Code
 		wantRecs  int
-		wantWaits []time.Duration
+		wantWaits []time.Duration // exact: rate-limit reset waits
+		backoffs  int             // waits that are the retry policy's jittered backoff
 		check     func(t *testing.T, err error, e *env)
 	}{
 		{name: "bad api key", extra: map[string]any{"api_key": "nope"}, code: sdk.CodeAuth},
@@ -329,16 +346,16 @@ func TestFailures(t *testing.T) {
 			wantWaits: []time.Duration{3 * time.Second, 3 * time.Second}},
 		{name: "429 until retries run out", fault: datadogstandin.Fault{RateLimit: 10, Reset: time.Second}, code: sdk.CodeRateLimited,
 			wantWaits: []time.Duration{time.Second, time.Second, time.Second}},
-		{name: "5xx burst recovered", fault: datadogstandin.Fault{Unavailable: 2}, wantRecs: 120,
-			wantWaits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}},
+		{name: "429 with no retry wait allowed", fault: datadogstandin.Fault{RateLimit: 1, Reset: time.Second}, extra: map[string]any{"max_retry_wait_seconds": 0},
+			code: sdk.CodeRateLimited, wantWaits: []time.Duration{}},
+		{name: "5xx burst recovered", fault: datadogstandin.Fault{Unavailable: 2}, wantRecs: 120, backoffs: 2},
 		{name: "5xx burst too long", fault: datadogstandin.Fault{Unavailable: 10}, code: sdk.CodeUnavailable,
 			check: func(t *testing.T, err error, e *env) {
 				if n := e.srv.Requests("/api/v2/logs/events/search"); n != 4 {
 					t.Fatalf("%d requests, want 4", n)
 				}
 			}},
-		{name: "cut off mid-body, page retried", fault: datadogstandin.Fault{CutPage: 2}, wantRecs: 120,
-			wantWaits: []time.Duration{250 * time.Millisecond}},
+		{name: "cut off mid-body, page retried", fault: datadogstandin.Fault{CutPage: 2}, wantRecs: 120, backoffs: 1},
 		{name: "cut off mid-body", fault: datadogstandin.Fault{CutPage: 2}, extra: map[string]any{"max_retries": 0}, code: sdk.CodeUnavailable,
 			check: func(t *testing.T, err error, _ *env) {
 				if !strings.Contains(err.Error(), "cut off") {
@@ -374,6 +391,9 @@ func TestFailures(t *testing.T) {
 				if fmt.Sprint(got) != fmt.Sprint(c.wantWaits) {
 					t.Fatalf("waits = %v, want %v", got, c.wantWaits)
 				}
+			}
+			if c.backoffs > 0 {
+				checkBackoffs(t, e.sleeps.waits(), c.backoffs)
 			}
 			if c.check != nil {
 				c.check(t, err, e)

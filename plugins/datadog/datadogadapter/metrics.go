@@ -14,7 +14,7 @@ import (
 
 // QueryMetrics runs a v1 timeseries query; see the package doc.
 func (a *Adapter) QueryMetrics(ctx context.Context, name string, q sdk.MetricQuery) ([]sdk.Series, error) {
-	in, err := a.get(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return nil, err
 	}

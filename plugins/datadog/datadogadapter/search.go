@@ -114,7 +114,7 @@ func (in *instance) listRequest(from, to time.Time, query string, limit int, cur
 
 // SearchLogs pages through Logs Search v2; see the package doc.
 func (a *Adapter) SearchLogs(ctx context.Context, name string, q sdk.LogQuery, w sdk.RecordWriter) error {
-	in, err := a.get(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return err
 	}

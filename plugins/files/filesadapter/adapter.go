@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/faultmaven/faultmaven/sdk"
@@ -35,11 +34,9 @@ func DefaultOptions() Options { return Options{Logger: sdk.Logger()} }
 // for concurrent use: the hub may search several instances at once, and
 // reconfigure one while another is being searched.
 type Adapter struct {
-	log  *slog.Logger
-	host string
-
-	mu        sync.RWMutex
-	instances map[string]*config
+	log       *slog.Logger
+	host      string
+	instances sdk.Instances[*config]
 }
 
 // The capabilities are optional interfaces the SDK discovers by type
@@ -59,7 +56,7 @@ func New(opts Options) *Adapter {
 		// Failing to get it is not worth refusing to start over.
 		opts.Hostname, _ = os.Hostname()
 	}
-	return &Adapter{log: opts.Logger, host: opts.Hostname, instances: make(map[string]*config)}
+	return &Adapter{log: opts.Logger, host: opts.Hostname}
 }
 
 // Metadata describes the plugin. The SDK fills in the SDK version,
@@ -86,28 +83,14 @@ func (a *Adapter) Configure(_ context.Context, instance string, raw json.RawMess
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.instances[instance] = cfg
+	a.instances.Put(instance, cfg)
 	return nil
 }
 
 // Remove forgets an instance; removing an unknown one is not an error.
 func (a *Adapter) Remove(_ context.Context, instance string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.instances, instance)
+	a.instances.Remove(instance)
 	return nil
-}
-
-func (a *Adapter) instance(name string) (*config, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	cfg, ok := a.instances[name]
-	if !ok {
-		return nil, sdk.Errorf(sdk.CodeNotFound, "unknown instance %q", name)
-	}
-	return cfg, nil
 }
 
 // Health is OK when the paths select at least one file the plugin can
@@ -115,7 +98,7 @@ func (a *Adapter) instance(name string) (*config, error) {
 // message either way: a glob that silently stopped matching after a
 // logging change is exactly what an operator wants to hear about.
 func (a *Adapter) Health(_ context.Context, instance string) (sdk.HealthReport, error) {
-	cfg, err := a.instance(instance)
+	cfg, err := a.instances.Get(instance)
 	if err != nil {
 		return sdk.HealthReport{}, err
 	}

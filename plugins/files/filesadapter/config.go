@@ -37,12 +37,13 @@ type config struct {
 	Service      string         // "" = derive from the file name
 	MaxLineBytes int            // always set after parseConfig
 	Location     *time.Location // zone of timestamps without an offset
+	Multiline    bool           // join continuation lines (multiline.go)
 }
 
 // knownFields lists the config keys; anything else is rejected by name,
 // because a misspelt optional key ("max_line_byte") would otherwise be
 // ignored silently and the operator would never learn why it had no effect.
-var knownFields = []string{"paths", "service", "max_line_bytes", "timezone"}
+var knownFields = []string{"paths", "service", "max_line_bytes", "timezone", "multiline"}
 
 // parseConfig decodes and validates raw, reporting every problem it finds
 // as a field error of an [sdk.ConfigError] rather than stopping at the
@@ -62,7 +63,7 @@ func parseConfig(raw json.RawMessage) (*config, error) {
 		}
 	}
 
-	c := &config{MaxLineBytes: defaultLineBytes, Location: time.Local}
+	c := &config{MaxLineBytes: defaultLineBytes, Location: time.Local, Multiline: true}
 
 	// paths: required, non-empty, every entry usable.
 	if p, ok := fields["paths"]; !ok || isNull(p) {
@@ -106,6 +107,14 @@ func parseConfig(raw json.RawMessage) (*config, error) {
 		}
 	}
 
+	if m, ok := fields["multiline"]; ok && !isNull(m) {
+		if on, ok := parseSwitch(m); ok {
+			c.Multiline = on
+		} else {
+			cerr.Add("multiline", "must be \"on\" or \"off\" (or true or false)")
+		}
+	}
+
 	if err := cerr.OrNil(); err != nil {
 		return nil, err
 	}
@@ -133,6 +142,22 @@ func checkPath(p string) string {
 		}
 	}
 	return ""
+}
+
+// parseSwitch reads "on", "off", true or false. Booleans are accepted
+// because a YAML 1.1 tool turns an unquoted on/off into one.
+func parseSwitch(raw json.RawMessage) (on, ok bool) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return false, false
+	}
+	switch v {
+	case "on", true:
+		return true, true
+	case "off", false:
+		return false, true
+	}
+	return false, false
 }
 
 func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }

@@ -24,7 +24,7 @@ var configCases = []struct {
 	schemaMiss bool
 }{
 	{name: "minimal", config: `{"paths": ["/var/log/app.log"]}`},
-	{name: "everything", config: `{"paths": ["./logs", "/var/log/*.log"], "service": "checkout", "max_line_bytes": 4096, "timezone": "Europe/Paris"}`},
+	{name: "everything", config: `{"paths": ["./logs", "/var/log/*.log"], "service": "checkout", "max_line_bytes": 4096, "timezone": "Europe/Paris", "multiline": "on"}`},
 	{name: "relative path", config: `{"paths": ["logs/app.log"]}`},
 	{name: "explicit nulls for optional fields", config: `{"paths": ["a"], "service": null, "max_line_bytes": null}`, schemaMiss: true},
 	{name: "bounds are inclusive", config: `{"paths": ["a"], "max_line_bytes": 256}`},
@@ -40,6 +40,10 @@ var configCases = []struct {
 	{name: "max_line_bytes not an integer", config: `{"paths": ["a"], "max_line_bytes": 1.5}`, fields: []string{"max_line_bytes"}},
 	{name: "blank service", config: `{"paths": ["a"], "service": " "}`, fields: []string{"service"}, schemaMiss: true},
 	{name: "unknown zone", config: `{"paths": ["a"], "timezone": "Mars/Olympus_Mons"}`, fields: []string{"timezone"}, schemaMiss: true},
+	{name: "multiline on and off", config: `{"paths": ["a"], "multiline": "off"}`},
+	{name: "multiline as a boolean", config: `{"paths": ["a"], "multiline": false}`},
+	{name: "multiline misspelt", config: `{"paths": ["a"], "multiline": "of"}`, fields: []string{"multiline"}},
+	{name: "multiline not a switch", config: `{"paths": ["a"], "multiline": 1}`, fields: []string{"multiline"}},
 	{name: "every problem at once", config: `{"paths": [], "service": 3, "colour": "red"}`, fields: []string{"colour", "paths", "service"}},
 	{name: "not an object", config: `["a"]`, fields: []string{"config"}},
 	{name: "null", config: `null`, fields: []string{"config"}},

@@ -51,6 +51,7 @@ func TestPlugin(t *testing.T) {
 				{Name: "bad glob", Config: json.RawMessage(`{"paths": ["/var/log/[.log"]}`), Field: "paths"},
 				{Name: "unknown field", Config: json.RawMessage(`{"paths": ["a"], "path": "b"}`), Field: "path"},
 				{Name: "max_line_bytes out of range", Config: json.RawMessage(`{"paths": ["a"], "max_line_bytes": 0}`), Field: "max_line_bytes"},
+				{Name: "bad multiline", Config: json.RawMessage(`{"paths": ["a"], "multiline": "sometimes"}`), Field: "multiline"},
 				{Name: "unknown timezone", Config: json.RawMessage(`{"paths": ["a"], "timezone": "Nowhere/Atlantis"}`), Field: "timezone"},
 			},
 			UnhealthyConfig: jsonConfig(t, map[string]any{"paths": []string{filepath.Join(t.TempDir(), "missing", "*.log")}}),

@@ -22,9 +22,9 @@ func (printer) Write(r sdk.Record) error {
 }
 
 // Configure an instance over a log file and search a time window with a
-// regular expression. The stack frame has no timestamp of its own: it
-// inherits the ERROR line's timestamp and severity, so it stays in the
-// window with the record it belongs to.
+// regular expression. The "Caused by:" line has no timestamp of its own:
+// it is joined to the ERROR record it continues, which keeps its first
+// line's timestamp and severity.
 func Example() {
 	dir, err := os.MkdirTemp("", "filesadapter-example")
 	if err != nil {
@@ -57,6 +57,6 @@ Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection i
 	}
 	// Output:
 	// 14:06:31 error checkout line=2: 2026-11-24 14:06:31.007 ERROR [exec-4] OrderController - checkout failed: could not obtain JDBC connection
-	// 14:06:31 error checkout line=3: Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available
+	// Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available
 	// 14:07:02 warn  checkout line=4: 2026-11-24 14:07:02.530 WARN  [exec-2] PoolMonitor - HikariPool-1 - pool stats (active=20, idle=0, waiting=31)
 }

@@ -28,3 +28,11 @@ func Match(q, line string) (bool, error) {
 	}
 	return m.match([]byte(line)), nil
 }
+
+// Continues runs the continuation rules on one line without a timestamp,
+// in a record whose first line had one (headed) and where a trace has
+// begun (inTrace).
+func Continues(line string, headed, inTrace, afterBlank bool) bool {
+	st := traceState{headed: headed, inTrace: inTrace}
+	return st.continues([]byte(line), afterBlank)
+}

@@ -19,8 +19,11 @@ import (
 // jsonTimeKeys and jsonLevelKeys are the keys looked at, in order of
 // preference. Keys match case-insensitively, as with encoding/json.
 var (
-	jsonTimeKeys  = [...]string{"ts", "time", "timestamp", "@timestamp"}
-	jsonLevelKeys = [...]string{"level", "severity", "lvl"}
+	// eventTime, lastTimestamp, firstTimestamp: a Kubernetes Event
+	// (kubectl get events -o json), whose "type" (Normal, Warning) is its
+	// level.
+	jsonTimeKeys  = [...]string{"ts", "time", "timestamp", "@timestamp", "eventTime", "lastTimestamp", "firstTimestamp"}
+	jsonLevelKeys = [...]string{"level", "severity", "lvl", "type"}
 )
 
 // parseJSON returns the timestamp and level of a JSON object line. ok is

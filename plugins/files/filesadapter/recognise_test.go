@@ -56,6 +56,7 @@ func TestParseTimestamp(t *testing.T) {
 		{"json absurd epoch", `{"ts":1e300}`, time.Time{}, 0},
 		{"json time not usable", `{"ts":"soon","time":null,"level":40}`, time.Time{}, sdk.SeverityWarn},
 		{"json empty object", `{}`, time.Time{}, 0},
+		{"kubernetes event", `{"metadata":{"name":"x.1","creationTimestamp":"2026-03-05T14:00:00Z"},"reason":"BackOff","type":"Warning","lastTimestamp":"2026-03-05T14:07:09Z","involvedObject":{"kind":"Pod","name":"x"}}`, utc("2026-03-05T14:07:09Z"), sdk.SeverityWarn},
 		{"json without time keeps level", `{"level":"error","msg":"x"}`, time.Time{}, sdk.SeverityError},
 		{"stack frame", "\tat com.example.Foo.bar(Foo.java:42)", time.Time{}, 0},
 		{"caused by", "Caused by: java.sql.SQLException: pool exhausted", time.Time{}, 0},

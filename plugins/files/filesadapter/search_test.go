@@ -128,12 +128,16 @@ func TestSearchRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 6 {
-		t.Fatalf("got %d records %q, want 6 (the blank line skipped)", len(recs), bodies(recs))
+	if len(recs) != 4 {
+		t.Fatalf("got %d records %q, want 4 (the stack trace joined, the blank line skipped)", len(recs), bodies(recs))
 	}
-	frame := recs[3]
-	if !frame.Timestamp.Equal(at("2026-11-24T14:05:00Z")) || frame.Severity != sdk.SeverityError {
-		t.Errorf("stack frame: timestamp %v severity %v, want those of the ERROR line before it", frame.Timestamp, frame.Severity)
+	trace := recs[1]
+	wantBody := "2026-11-24 14:05:00.000 ERROR [exec-1] c.f.Order - checkout failed\n" +
+		"java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available\n" +
+		"\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181)"
+	if trace.Body != wantBody || !trace.Timestamp.Equal(at("2026-11-24T14:05:00Z")) || trace.Severity != sdk.SeverityError ||
+		trace.Attributes["line"] != "2" || trace.Attributes["lines"] != "3" || trace.Source.NativeID != path+":2" {
+		t.Errorf("stack trace record: %+v\nwant body %q at 14:05 error, line 2, lines 3", trace, wantBody)
 	}
 	want := sdk.Record{
 		Timestamp:  at("2026-11-24T14:10:00Z"),
@@ -144,7 +148,7 @@ func TestSearchRecords(t *testing.T) {
 		Attributes: map[string]string{"file": path, "line": "6"},
 		Source:     sdk.SourceRef{NativeID: path + ":6"},
 	}
-	got := recs[4]
+	got := recs[2]
 	if !got.Timestamp.Equal(want.Timestamp) || got.Body != want.Body || got.Severity != want.Severity ||
 		got.Service != want.Service || got.Host != want.Host || got.Source != want.Source ||
 		len(got.Attributes) != 2 || got.Attributes["file"] != path || got.Attributes["line"] != "6" {
@@ -152,44 +156,75 @@ func TestSearchRecords(t *testing.T) {
 	}
 }
 
+func TestSearchRecordsMultilineOff(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "checkout.log", []byte(javaLog), time.Time{})
+	for _, off := range []any{"off", false} {
+		recs, err := search(t, map[string]any{"paths": []string{path}, "timezone": "UTC", "multiline": off}, sdk.LogQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 6 {
+			t.Fatalf("multiline %v: got %d records %q, want 6, one a line (the blank line skipped)", off, len(recs), bodies(recs))
+		}
+		frame := recs[3]
+		if frame.Body != "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181)" ||
+			!frame.Timestamp.Equal(at("2026-11-24T14:05:00Z")) || frame.Severity != sdk.SeverityError || frame.Attributes["lines"] != "" {
+			t.Errorf("multiline %v: stack frame %+v, want it alone with the timestamp and severity of the ERROR line before it", off, frame)
+		}
+	}
+}
+
 func TestSearchTimeRange(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "checkout.log", []byte(javaLog), time.Time{})
-	cfg := map[string]any{"paths": []string{path}, "timezone": "UTC"}
 	tests := []struct {
 		name       string
 		start, end string
-		want       []int // line numbers
+		want       []int // first line numbers, multiline on
+		wantOff    []int // multiline off
 	}{
-		{"unbounded", "", "", []int{1, 2, 3, 4, 6, 7}},
-		{"start is inclusive", "2026-11-24T14:05:00Z", "", []int{2, 3, 4, 6, 7}},
-		{"end is exclusive", "", "2026-11-24T14:10:00Z", []int{1, 2, 3, 4}},
-		{"stack trace stays with its record", "2026-11-24T14:04:00Z", "2026-11-24T14:06:00Z", []int{2, 3, 4}},
-		{"empty window", "2026-11-24T14:06:00Z", "2026-11-24T14:07:00Z", nil},
+		{"unbounded", "", "", []int{1, 2, 6, 7}, []int{1, 2, 3, 4, 6, 7}},
+		{"start is inclusive", "2026-11-24T14:05:00Z", "", []int{2, 6, 7}, []int{2, 3, 4, 6, 7}},
+		{"end is exclusive", "", "2026-11-24T14:10:00Z", []int{1, 2}, []int{1, 2, 3, 4}},
+		{"stack trace stays with its record", "2026-11-24T14:04:00Z", "2026-11-24T14:06:00Z", []int{2}, []int{2, 3, 4}},
+		{"empty window", "2026-11-24T14:06:00Z", "2026-11-24T14:07:00Z", nil, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var q sdk.LogQuery
-			if tt.start != "" {
-				q.Start = at(tt.start)
-			}
-			if tt.end != "" {
-				q.End = at(tt.end)
-			}
-			recs, err := search(t, cfg, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []int
-			for _, r := range recs {
-				n, _ := strconv.Atoi(r.Attributes["line"])
-				lines = append(lines, n)
-			}
-			if !slices.Equal(lines, tt.want) {
-				t.Errorf("lines %v, want %v", lines, tt.want)
-			}
-		})
+		for _, multiline := range []string{"on", "off"} {
+			t.Run(tt.name+"/multiline "+multiline, func(t *testing.T) {
+				var q sdk.LogQuery
+				if tt.start != "" {
+					q.Start = at(tt.start)
+				}
+				if tt.end != "" {
+					q.End = at(tt.end)
+				}
+				cfg := map[string]any{"paths": []string{path}, "timezone": "UTC", "multiline": multiline}
+				recs, err := search(t, cfg, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tt.want
+				if multiline == "off" {
+					want = tt.wantOff
+				}
+				if got := firstLines(recs); !slices.Equal(got, want) {
+					t.Errorf("lines %v, want %v", got, want)
+				}
+			})
+		}
 	}
+}
+
+// firstLines returns the line attribute of each record: its first line.
+func firstLines(recs []sdk.Record) []int {
+	var lines []int
+	for _, r := range recs {
+		n, _ := strconv.Atoi(r.Attributes["line"])
+		lines = append(lines, n)
+	}
+	return lines
 }
 
 func TestSearchFileWithoutTimestampsUsesMtime(t *testing.T) {
@@ -321,20 +356,26 @@ func TestSearchQueryAndFilters(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "checkout.log", []byte(javaLog), time.Time{})
 	tests := []struct {
-		name    string
-		service string
-		q       sdk.LogQuery
-		want    []int // line numbers
+		name      string
+		service   string
+		multiline string
+		q         sdk.LogQuery
+		want      []int // first line numbers
 	}{
-		{"substring ignores case", "", sdk.LogQuery{Query: "HIKARIPOOL"}, []int{3, 4}},
-		{"regex", "", sdk.LogQuery{Query: `/Order - (slow|order)/`}, []int{6, 7}},
-		{"regex is case-sensitive", "", sdk.LogQuery{Query: `/hikaripool/`}, nil},
-		{"min severity keeps the stack trace", "", sdk.LogQuery{Filters: sdk.LogFilters{MinSeverity: sdk.SeverityWarn}}, []int{2, 3, 4, 6}},
-		{"contains filter", "", sdk.LogQuery{Filters: sdk.LogFilters{Contains: "REQUEST"}}, []int{6}},
-		{"service filter from the file name", "", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"checkout"}}}, []int{1, 2, 3, 4, 6, 7}},
-		{"service filter excludes", "", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"payments"}}}, nil},
-		{"configured service", "shop", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"shop"}}, Query: "started"}, []int{1}},
-		{"query and filters combine", "", sdk.LogQuery{Query: "order", Filters: sdk.LogFilters{MinSeverity: sdk.SeverityError}}, []int{2}},
+		{"substring ignores case", "", "", sdk.LogQuery{Query: "HIKARIPOOL"}, []int{2}},
+		{"substring ignores case, multiline off", "", "off", sdk.LogQuery{Query: "HIKARIPOOL"}, []int{3, 4}},
+		{"regex", "", "", sdk.LogQuery{Query: `/Order - (slow|order)/`}, []int{6, 7}},
+		{"regex is case-sensitive", "", "", sdk.LogQuery{Query: `/hikaripool/`}, nil},
+		{"regex sees the joined record", "", "", sdk.LogQuery{Query: `/checkout failed\njava\.sql/`}, []int{2}},
+		{"min severity keeps the stack trace", "", "", sdk.LogQuery{Filters: sdk.LogFilters{MinSeverity: sdk.SeverityWarn}}, []int{2, 6}},
+		{"min severity keeps the stack trace, multiline off", "", "off", sdk.LogQuery{Filters: sdk.LogFilters{MinSeverity: sdk.SeverityWarn}}, []int{2, 3, 4, 6}},
+		{"contains filter", "", "", sdk.LogQuery{Filters: sdk.LogFilters{Contains: "REQUEST"}}, []int{6}},
+		{"contains filter sees a frame", "", "", sdk.LogQuery{Filters: sdk.LogFilters{Contains: "HikariPool.java"}}, []int{2}},
+		{"service filter from the file name", "", "", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"checkout"}}}, []int{1, 2, 6, 7}},
+		{"service filter excludes", "", "", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"payments"}}}, nil},
+		{"configured service", "shop", "", sdk.LogQuery{Filters: sdk.LogFilters{Services: []string{"shop"}}, Query: "started"}, []int{1}},
+		{"query and filters combine", "", "", sdk.LogQuery{Query: "order", Filters: sdk.LogFilters{MinSeverity: sdk.SeverityError}}, []int{2}},
+		{"query and a frame's text combine", "", "", sdk.LogQuery{Query: "getConnection", Filters: sdk.LogFilters{MinSeverity: sdk.SeverityError}}, []int{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,20 +383,20 @@ func TestSearchQueryAndFilters(t *testing.T) {
 			if tt.service != "" {
 				cfg["service"] = tt.service
 			}
+			if tt.multiline != "" {
+				cfg["multiline"] = tt.multiline
+			}
 			recs, err := search(t, cfg, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var lines []int
 			for _, r := range recs {
-				n, _ := strconv.Atoi(r.Attributes["line"])
-				lines = append(lines, n)
 				if tt.service != "" && r.Service != tt.service {
 					t.Errorf("service %q, want %q", r.Service, tt.service)
 				}
 			}
-			if !slices.Equal(lines, tt.want) {
-				t.Errorf("lines %v, want %v", lines, tt.want)
+			if got := firstLines(recs); !slices.Equal(got, tt.want) {
+				t.Errorf("lines %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/opensearch-project/opensearch-go/v4"
 
@@ -34,11 +33,9 @@ func DefaultOptions() Options {
 
 // Adapter is the OpenSearch adapter. It is safe for concurrent use.
 type Adapter struct {
-	opts Options
-	log  *slog.Logger
-
-	mu        sync.RWMutex
-	instances map[string]*instance
+	opts      Options
+	log       *slog.Logger
+	instances sdk.Instances[*instance]
 }
 
 type instance struct {
@@ -64,7 +61,7 @@ func NewWithOptions(opts Options) *Adapter {
 	if log == nil {
 		log = sdk.Logger()
 	}
-	return &Adapter{opts: opts, log: log, instances: map[string]*instance{}}
+	return &Adapter{opts: opts, log: log}
 }
 
 // Metadata describes the plugin.
@@ -96,11 +93,7 @@ func (a *Adapter) Configure(_ context.Context, name string, raw json.RawMessage)
 		return sdk.Errorf(sdk.CodeBadConfig, "opensearch client: %v", err)
 	}
 	in := &instance{name: name, cfg: cfg, client: cl, log: a.log.With("instance", name), retry: a.opts.Retry}
-	a.mu.Lock()
-	old := a.instances[name]
-	a.instances[name] = in
-	a.mu.Unlock()
-	if old != nil {
+	if old, ok := a.instances.Put(name, in); ok {
 		_ = old.client.Close()
 	}
 	in.log.Info("instance configured", "url", cfg.URL.Redacted(), "index", cfg.Indices, "auth", authKind(cfg))
@@ -119,33 +112,15 @@ func authKind(c *config) string {
 
 // Remove forgets an instance and releases its connections.
 func (a *Adapter) Remove(_ context.Context, name string) error {
-	a.mu.Lock()
-	in := a.instances[name]
-	delete(a.instances, name)
-	a.mu.Unlock()
-	if in != nil {
+	if in, ok := a.instances.Remove(name); ok {
 		_ = in.client.Close()
 	}
 	return nil
 }
 
-func (a *Adapter) instance(name string) (*instance, error) {
-	a.mu.RLock()
-	in := a.instances[name]
-	a.mu.RUnlock()
-	if in == nil {
-		return nil, sdk.Errorf(sdk.CodeNotFound, "opensearch: unknown instance %q", name)
-	}
-	return in, nil
-}
-
 // Close removes every instance. Serve never calls it; tests do.
 func (a *Adapter) Close() error {
-	a.mu.Lock()
-	ins := a.instances
-	a.instances = map[string]*instance{}
-	a.mu.Unlock()
-	for _, in := range ins {
+	for _, in := range a.instances.RemoveAll() {
 		_ = in.client.Close()
 	}
 	return nil

@@ -22,7 +22,7 @@ import (
 // cluster-health 403 is tolerated: a read-only role often lacks
 // cluster:monitor/health, and searching is what the adapter needs.
 func (a *Adapter) Health(ctx context.Context, name string) (sdk.HealthReport, error) {
-	in, err := a.instance(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return sdk.HealthReport{}, err
 	}

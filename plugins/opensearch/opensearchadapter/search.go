@@ -27,7 +27,7 @@ import (
 // (text or keyword) vary between clusters and a wrong guess would silently
 // match nothing.
 func (a *Adapter) SearchLogs(ctx context.Context, name string, q sdk.LogQuery, w sdk.RecordWriter) error {
-	in, err := a.instance(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return err
 	}

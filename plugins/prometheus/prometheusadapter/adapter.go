@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -33,11 +32,9 @@ func DefaultOptions() Options { return Options{Retry: sdk.DefaultRetryPolicy()} 
 
 // Adapter is the Prometheus adapter. It is safe for concurrent use.
 type Adapter struct {
-	opts Options
-	log  *slog.Logger
-
-	mu        sync.RWMutex
-	instances map[string]*instance
+	opts      Options
+	log       *slog.Logger
+	instances sdk.Instances[*instance]
 }
 
 type instance struct {
@@ -63,7 +60,7 @@ func NewWithOptions(opts Options) *Adapter {
 	if log == nil {
 		log = sdk.Logger()
 	}
-	return &Adapter{opts: opts, log: log, instances: map[string]*instance{}}
+	return &Adapter{opts: opts, log: log}
 }
 
 // Metadata describes the plugin. It has the metrics capability only.
@@ -94,11 +91,7 @@ func (a *Adapter) Configure(_ context.Context, name string, raw json.RawMessage)
 		return sdk.Errorf(sdk.CodeBadConfig, "prometheus client: %v", redact(err.Error(), cfg.secrets()))
 	}
 	in := &instance{cfg: cfg, api: v1.NewAPI(cl), http: &http.Client{Transport: rt}, log: a.log.With("instance", name), retry: a.opts.Retry}
-	a.mu.Lock()
-	old := a.instances[name]
-	a.instances[name] = in
-	a.mu.Unlock()
-	if old != nil {
+	if old, ok := a.instances.Put(name, in); ok {
 		old.http.CloseIdleConnections()
 	}
 	in.log.Info("instance configured", "url", cfg.URL.Redacted(), "auth", authKind(cfg))
@@ -117,22 +110,8 @@ func authKind(c *config) string {
 
 // Remove forgets an instance and closes its idle connections.
 func (a *Adapter) Remove(_ context.Context, name string) error {
-	a.mu.Lock()
-	in := a.instances[name]
-	delete(a.instances, name)
-	a.mu.Unlock()
-	if in != nil {
+	if in, ok := a.instances.Remove(name); ok {
 		in.http.CloseIdleConnections()
 	}
 	return nil
-}
-
-func (a *Adapter) instance(name string) (*instance, error) {
-	a.mu.RLock()
-	in := a.instances[name]
-	a.mu.RUnlock()
-	if in == nil {
-		return nil, sdk.Errorf(sdk.CodeNotFound, "prometheus: unknown instance %q", name)
-	}
-	return in, nil
 }

@@ -18,7 +18,7 @@ import (
 // the API, which proves the query API answers with these credentials (a
 // proxy may guard /api separately) and reports the version.
 func (a *Adapter) Health(ctx context.Context, name string) (sdk.HealthReport, error) {
-	in, err := a.instance(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return sdk.HealthReport{}, err
 	}

@@ -37,7 +37,7 @@ const (
 // samples are not carried (sdk.Sample holds a float); query their
 // histogram_count / histogram_sum instead.
 func (a *Adapter) QueryMetrics(ctx context.Context, name string, q sdk.MetricQuery) ([]sdk.Series, error) {
-	in, err := a.instance(name)
+	in, err := a.instances.Get(name)
 	if err != nil {
 		return nil, err
 	}

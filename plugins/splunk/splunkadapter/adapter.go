@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/faultmaven/faultmaven/sdk"
@@ -21,18 +20,21 @@ type Options struct {
 	// Sleep waits between retries; nil means a timer honouring ctx. Tests
 	// pass a recorder so retries do not wait.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry sets the backoff between retries; zero fields take
+	// sdk.DefaultRetryPolicy's. Its MaxRetryAfter is replaced by each
+	// instance's max_retry_wait_seconds.
+	Retry sdk.RetryPolicy
 }
 
 // DefaultOptions returns the options New uses for zero fields.
 func DefaultOptions() Options {
-	return Options{Logger: sdk.Logger(), Sleep: sleepCtx}
+	return Options{Logger: sdk.Logger(), Sleep: sleepCtx, Retry: sdk.DefaultRetryPolicy()}
 }
 
 // Adapter is the Splunk adapter. It is safe for concurrent use.
 type Adapter struct {
 	opts      Options
-	mu        sync.RWMutex
-	instances map[string]*client
+	instances sdk.Instances[*client]
 }
 
 var (
@@ -49,7 +51,8 @@ func New(opts Options) *Adapter {
 	if opts.Sleep == nil {
 		opts.Sleep = d.Sleep
 	}
-	return &Adapter{opts: opts, instances: map[string]*client{}}
+	opts.Retry = opts.Retry.WithDefaults()
+	return &Adapter{opts: opts}
 }
 
 // Metadata describes the plugin.
@@ -75,15 +78,11 @@ func (a *Adapter) Configure(_ context.Context, instance string, config json.RawM
 	if err != nil {
 		return err
 	}
-	c, err := newClient(s, a.opts.Logger.With("instance", instance), a.opts.Sleep)
+	c, err := newClient(s, a.opts.Logger.With("instance", instance), a.opts.Sleep, a.opts.Retry)
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	old := a.instances[instance]
-	a.instances[instance] = c
-	a.mu.Unlock()
-	if old != nil {
+	if old, ok := a.instances.Put(instance, c); ok {
 		old.close()
 	}
 	a.opts.Logger.Debug("splunk instance configured", "instance", instance, "auth", authKind(s))
@@ -99,29 +98,15 @@ func authKind(s *settings) string {
 
 // Remove forgets an instance.
 func (a *Adapter) Remove(_ context.Context, instance string) error {
-	a.mu.Lock()
-	c := a.instances[instance]
-	delete(a.instances, instance)
-	a.mu.Unlock()
-	if c != nil {
+	if c, ok := a.instances.Remove(instance); ok {
 		c.close()
 	}
 	return nil
 }
 
-func (a *Adapter) get(instance string) (*client, error) {
-	a.mu.RLock()
-	c := a.instances[instance]
-	a.mu.RUnlock()
-	if c == nil {
-		return nil, sdk.Errorf(sdk.CodeNotFound, "splunk: unknown instance %q", instance)
-	}
-	return c, nil
-}
-
 // Health asks /services/server/info, which needs working credentials.
 func (a *Adapter) Health(ctx context.Context, instance string) (sdk.HealthReport, error) {
-	c, err := a.get(instance)
+	c, err := a.instances.Get(instance)
 	if err != nil {
 		return sdk.HealthReport{}, err
 	}

@@ -25,11 +25,12 @@ type client struct {
 	hc      *http.Client
 	log     *slog.Logger
 	sleep   func(ctx context.Context, d time.Duration) error
+	retry   sdk.RetryPolicy // MaxRetryAfter is the instance's max_retry_wait_seconds
 	mu      sync.Mutex
 	sessKey string // current session key (username/password auth)
 }
 
-func newClient(s *settings, log *slog.Logger, sleep func(context.Context, time.Duration) error) (*client, error) {
+func newClient(s *settings, log *slog.Logger, sleep func(context.Context, time.Duration) error, retry sdk.RetryPolicy) (*client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.insecure} //nolint:gosec // opt-in, off by default
 	if len(s.caPEM) > 0 {
@@ -44,7 +45,10 @@ func newClient(s *settings, log *slog.Logger, sleep func(context.Context, time.D
 	}
 	tr.TLSClientConfig = tlsConf
 	tr.ResponseHeaderTimeout = s.timeout
-	return &client{s: s, hc: &http.Client{Transport: tr}, log: log, sleep: sleep}, nil
+	// Set after WithDefaults: max_retry_wait_seconds 0 means "never wait
+	// for a Retry-After", not "the default".
+	retry.MaxRetryAfter = s.maxRetryWait
+	return &client{s: s, hc: &http.Client{Transport: tr}, log: log, sleep: sleep, retry: retry}, nil
 }
 
 func (c *client) close() { c.hc.CloseIdleConnections() }
@@ -206,9 +210,9 @@ func (c *client) do(ctx context.Context, op string, r request) (*http.Response, 
 		if !sdk.CodeOf(err).Retryable() || attempt >= c.s.maxRetries {
 			return nil, err
 		}
-		wait := backoff(attempt)
+		wait := c.retry.Backoff(attempt)
 		if retryAfter > 0 {
-			if retryAfter > c.s.maxRetryWait {
+			if retryAfter > c.retry.MaxRetryAfter {
 				return nil, err
 			}
 			wait = retryAfter
@@ -297,12 +301,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-// backoff is the wait before retry attempt+1: 250ms doubling, capped at 8s.
-func backoff(attempt int) time.Duration {
-	d := 250 * time.Millisecond << min(attempt, 5)
-	return min(d, 8*time.Second)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

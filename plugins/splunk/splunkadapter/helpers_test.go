@@ -69,6 +69,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// checkBackoffs checks that got holds n waits, each within the jitter range
+// [d/2, d] that sdk.DefaultRetryPolicy gives its attempt.
+func checkBackoffs(t *testing.T, got []time.Duration, n int) {
+	t.Helper()
+	p := sdk.DefaultRetryPolicy()
+	if len(got) != n {
+		t.Fatalf("waits = %v, want %d backoffs", got, n)
+	}
+	for i, w := range got {
+		d := min(p.BaseBackoff<<i, p.MaxBackoff)
+		if w < d/2 || w > d {
+			t.Fatalf("wait %d = %v, want a backoff in [%v, %v]", i, w, d/2, d)
+		}
+	}
+}
+
 type sleepRecorder struct {
 	mu sync.Mutex
 	d  []time.Duration

@@ -28,7 +28,7 @@ const maxLine = 32 << 20
 
 // SearchLogs runs one streaming export search; see the package doc.
 func (a *Adapter) SearchLogs(ctx context.Context, instance string, q sdk.LogQuery, w sdk.RecordWriter) error {
-	c, err := a.get(instance)
+	c, err := a.instances.Get(instance)
 	if err != nil {
 		return err
 	}

@@ -254,7 +254,8 @@ func TestFailures(t *testing.T) {
 		timeout   time.Duration
 		code      sdk.Code // 0 with wantRecs: success
 		wantRecs  int
-		wantWaits []time.Duration
+		wantWaits []time.Duration // exact: Retry-After waits
+		backoffs  int             // waits that are the retry policy's jittered backoff
 		check     func(t *testing.T, err error, e *env)
 	}{
 		{name: "bad token", extra: map[string]any{"token": "nope"}, code: sdk.CodeAuth},
@@ -270,8 +271,9 @@ func TestFailures(t *testing.T) {
 			wantWaits: []time.Duration{2 * time.Second, 2 * time.Second}},
 		{name: "429 until retries run out", fault: splunkstandin.Fault{RateLimit: 10, RetryAfter: time.Second}, code: sdk.CodeRateLimited,
 			wantWaits: []time.Duration{time.Second, time.Second, time.Second}},
-		{name: "5xx burst recovered", fault: splunkstandin.Fault{Unavailable: 2}, wantRecs: 60,
-			wantWaits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}},
+		{name: "429 with no retry wait allowed", fault: splunkstandin.Fault{RateLimit: 1, RetryAfter: time.Second}, extra: map[string]any{"max_retry_wait_seconds": 0},
+			code: sdk.CodeRateLimited, wantWaits: []time.Duration{}},
+		{name: "5xx burst recovered", fault: splunkstandin.Fault{Unavailable: 2}, wantRecs: 60, backoffs: 2},
 		{name: "5xx burst too long", fault: splunkstandin.Fault{Unavailable: 10}, code: sdk.CodeUnavailable,
 			check: func(t *testing.T, err error, e *env) {
 				if n := e.srv.Requests("/services/search/v2/jobs/export"); n != 4 {
@@ -317,6 +319,9 @@ func TestFailures(t *testing.T) {
 						t.Fatalf("waits = %v, want %v", got, c.wantWaits)
 					}
 				}
+			}
+			if c.backoffs > 0 {
+				checkBackoffs(t, e.sleeps.waits(), c.backoffs)
 			}
 			if c.check != nil {
 				c.check(t, err, e)
