@@ -9,6 +9,9 @@ import (
 
 	"github.com/faultmaven/faultmaven/sdk/internal/pluginpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 )
 
 // Client is the host's typed view of a connected plugin. It is safe for
@@ -19,6 +22,31 @@ type Client struct {
 	health  pluginpb.HealthClient
 	logs    pluginpb.LogsClient
 	metrics pluginpb.MetricsClient
+	proto   encoding.CodecV2 // gRPC's protobuf codec
+}
+
+// batchCodec is gRPC's protobuf codec, except that it decodes a log batch
+// received into a *batchDecoder straight into Records (see
+// wire_convert_record.go). Its name is the protobuf codec's, so what goes
+// on the wire does not change.
+type batchCodec struct{ encoding.CodecV2 }
+
+func (c batchCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	d, ok := v.(*batchDecoder)
+	if !ok {
+		return c.CodecV2.Unmarshal(data, v)
+	}
+	if len(data) == 1 {
+		return d.decode(data[0].ReadOnlyData())
+	}
+	// A batch larger than one HTTP/2 frame arrives in pieces. Join them in
+	// the decoder's own buffer: gRPC's pool would hand out (and zero) a
+	// 1 MiB buffer for anything over 32 KiB.
+	d.joined = d.joined[:0]
+	for _, b := range data {
+		d.joined = append(d.joined, b.ReadOnlyData()...)
+	}
+	return d.decode(d.joined)
 }
 
 func newClient(cc *grpc.ClientConn) *Client {
@@ -28,6 +56,7 @@ func newClient(cc *grpc.ClientConn) *Client {
 		health:  pluginpb.NewHealthClient(cc),
 		logs:    pluginpb.NewLogsClient(cc),
 		metrics: pluginpb.NewMetricsClient(cc),
+		proto:   encoding.GetCodecV2(grpcproto.Name),
 	}
 }
 
@@ -105,22 +134,21 @@ type SearchOptions struct {
 func (c *Client) SearchLogs(ctx context.Context, instance string, q LogQuery, opts SearchOptions, fn func([]Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.logs.Search(ctx, queryToPB(instance, q, opts.MaxBatchRecords, opts.MaxBatchBytes))
+	stream, err := c.logs.Search(ctx, queryToPB(instance, q, opts.MaxBatchRecords, opts.MaxBatchBytes), grpc.ForceCodecV2(batchCodec{c.proto}))
 	if err != nil {
 		return errorFromStatus(ctx, err)
 	}
+	var dec batchDecoder
 	for {
-		batch, err := stream.Recv()
+		err := stream.RecvMsg(&dec)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return errorFromStatus(ctx, err)
 		}
-		recs := make([]Record, len(batch.GetRecords()))
-		for i, p := range batch.GetRecords() {
-			recs[i] = recordFromPB(p)
-		}
+		recs := dec.recs
+		dec.recs = nil
 		if err := fn(recs); err != nil {
 			return err
 		}

@@ -28,40 +28,6 @@ func timeOf(ns int64) time.Time {
 	return time.Unix(0, ns).UTC()
 }
 
-func recordToPB(r *Record) *pluginpb.LogRecord {
-	return &pluginpb.LogRecord{
-		TimestampNs: nsOf(r.Timestamp),
-		Body:        r.Body,
-		Severity:    pluginpb.Severity(r.Severity),
-		Service:     r.Service,
-		Host:        r.Host,
-		Attributes:  r.Attributes,
-		Source: &pluginpb.SourceRef{
-			InstanceId: r.Source.Instance,
-			NativeId:   r.Source.NativeID,
-			Link:       r.Source.Link,
-		},
-	}
-}
-
-func recordFromPB(p *pluginpb.LogRecord) Record {
-	r := Record{
-		Timestamp:  timeOf(p.GetTimestampNs()),
-		Body:       p.GetBody(),
-		Severity:   Severity(p.GetSeverity()),
-		Service:    p.GetService(),
-		Host:       p.GetHost(),
-		Attributes: p.GetAttributes(),
-	}
-	if s := p.GetSource(); s != nil {
-		r.Source = SourceRef{Instance: s.GetInstanceId(), NativeID: s.GetNativeId(), Link: s.GetLink()}
-	}
-	if r.Severity < SeverityUnspecified || r.Severity > SeverityFatal {
-		r.Severity = SeverityUnspecified
-	}
-	return r
-}
-
 func queryToPB(instance string, q LogQuery, maxRecords int, maxBytes int64) *pluginpb.SearchLogsRequest {
 	return &pluginpb.SearchLogsRequest{
 		InstanceId: instance,

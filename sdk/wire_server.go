@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -140,6 +139,9 @@ func (s *logsServer) Search(req *pluginpb.SearchLogsRequest, stream grpc.ServerS
 }
 
 // batchWriter turns single records into bounded batches on the stream.
+// Records are encoded as they arrive, into one buffer reused from batch to
+// batch, and sent as an EncodedLogBatch: the same bytes as a LogBatch
+// without a LogRecord message per record (see wire_convert_record.go).
 type batchWriter struct {
 	stream     grpc.ServerStreamingServer[pluginpb.LogBatch]
 	instance   string
@@ -147,8 +149,12 @@ type batchWriter struct {
 	maxRecords int
 	maxBytes   int
 	written    int
-	buf        []*pluginpb.LogRecord
-	bufBytes   int
+
+	enc  recordEncoder
+	buf  []byte // the batch's records, encoded back to back
+	ends []int  // where each record of the batch ends in buf
+	// msg is reused: SendMsg has encoded it by the time it returns.
+	msg pluginpb.EncodedLogBatch
 }
 
 func newBatchWriter(stream grpc.ServerStreamingServer[pluginpb.LogBatch], instance string, limit, maxRecords int, maxBytes int64) *batchWriter {
@@ -160,7 +166,14 @@ func newBatchWriter(stream grpc.ServerStreamingServer[pluginpb.LogBatch], instan
 		maxBytes = DefaultBatchBytes
 	}
 	maxBytes = min(maxBytes, MaxBatchBytes)
-	return &batchWriter{stream: stream, instance: instance, limit: limit, maxRecords: maxRecords, maxBytes: int(maxBytes)}
+	return &batchWriter{
+		stream:     stream,
+		instance:   instance,
+		limit:      limit,
+		maxRecords: maxRecords,
+		maxBytes:   int(maxBytes),
+		ends:       make([]int, 0, min(maxRecords, DefaultBatchRecords)),
+	}
 }
 
 func (w *batchWriter) Write(r Record) error {
@@ -171,10 +184,11 @@ func (w *batchWriter) Write(r Record) error {
 		return err
 	}
 	r.Source.Instance = w.instance
-	// Protobuf strings must be valid UTF-8, or the whole batch fails to
-	// marshal: repair what the adapter did not.
-	if !utf8.ValidString(r.Body) {
-		r.Body = strings.ToValidUTF8(r.Body, "\uFFFD")
+	// appendRecord repairs invalid UTF-8, which can triple a body's
+	// length; repair a body that could outgrow MaxBodyBytes here, before
+	// it is cut. Shorter bodies are checked once, by appendRecord.
+	if len(r.Body) > MaxBodyBytes/3 {
+		r.Body = validUTF8(r.Body)
 	}
 	if len(r.Body) > MaxBodyBytes {
 		cut := MaxBodyBytes
@@ -189,16 +203,19 @@ func (w *batchWriter) Write(r Record) error {
 		attrs["truncated"] = "true"
 		r.Attributes = attrs
 	}
-	size := r.Size()
-	if len(w.buf) > 0 && w.bufBytes+size > w.maxBytes {
-		if err := w.flush(); err != nil {
+	start := len(w.buf)
+	w.buf = w.enc.appendRecord(w.buf, &r)
+	if len(w.ends) > 0 && len(w.buf) > w.maxBytes {
+		// r overflows the batch: send the records before it, and r
+		// starts the next batch.
+		if err := w.send(); err != nil {
 			return err
 		}
+		w.buf = append(w.buf[:0], w.buf[start:]...)
 	}
-	w.buf = append(w.buf, recordToPB(&r))
-	w.bufBytes += size
+	w.ends = append(w.ends, len(w.buf))
 	w.written++
-	if len(w.buf) >= w.maxRecords || w.bufBytes >= w.maxBytes {
+	if len(w.ends) >= w.maxRecords || len(w.buf) >= w.maxBytes {
 		if err := w.flush(); err != nil {
 			return err
 		}
@@ -210,13 +227,25 @@ func (w *batchWriter) Write(r Record) error {
 }
 
 func (w *batchWriter) flush() error {
-	if len(w.buf) == 0 {
+	err := w.send()
+	w.buf = w.buf[:0]
+	return err
+}
+
+// send sends the records listed in w.ends and forgets them; their bytes
+// stay in w.buf for the caller to drop.
+func (w *batchWriter) send() error {
+	if len(w.ends) == 0 {
 		return nil
 	}
-	err := w.stream.Send(&pluginpb.LogBatch{Records: w.buf})
-	w.buf = make([]*pluginpb.LogRecord, 0, w.maxRecords)
-	w.bufBytes = 0
-	return err
+	recs, start := w.msg.Records[:0], 0
+	for _, end := range w.ends {
+		recs = append(recs, w.buf[start:end])
+		start = end
+	}
+	w.msg.Records = recs
+	w.ends = w.ends[:0]
+	return w.stream.SendMsg(&w.msg)
 }
 
 type metricsServer struct {

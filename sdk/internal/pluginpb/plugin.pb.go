@@ -991,14 +991,19 @@ func (x *SourceRef) GetLink() string {
 }
 
 type LogRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TimestampNs   int64                  `protobuf:"varint,1,opt,name=timestamp_ns,json=timestampNs,proto3" json:"timestamp_ns,omitempty"`
-	Body          string                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
-	Severity      Severity               `protobuf:"varint,3,opt,name=severity,proto3,enum=faultmaven.plugin.v1.Severity" json:"severity,omitempty"`
-	Service       string                 `protobuf:"bytes,4,opt,name=service,proto3" json:"service,omitempty"`
-	Host          string                 `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
-	Attributes    map[string]string      `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Source        *SourceRef             `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	TimestampNs int64                  `protobuf:"varint,1,opt,name=timestamp_ns,json=timestampNs,proto3" json:"timestamp_ns,omitempty"`
+	Body        string                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Severity    Severity               `protobuf:"varint,3,opt,name=severity,proto3,enum=faultmaven.plugin.v1.Severity" json:"severity,omitempty"`
+	Service     string                 `protobuf:"bytes,4,opt,name=service,proto3" json:"service,omitempty"`
+	Host        string                 `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
+	// Was map<string, string> attributes = 6. A proto map is encoded exactly
+	// as a repeated entry message with key = 1 and value = 2, so the bytes on
+	// the wire are the same and old plugins and hosts interoperate; the list
+	// costs far less to encode and decode than a map. Keys are unique; the
+	// SDK sends them sorted by key.
+	Attributes    []*Attr    `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	Source        *SourceRef `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1068,7 +1073,7 @@ func (x *LogRecord) GetHost() string {
 	return ""
 }
 
-func (x *LogRecord) GetAttributes() map[string]string {
+func (x *LogRecord) GetAttributes() []*Attr {
 	if x != nil {
 		return x.Attributes
 	}
@@ -1082,6 +1087,59 @@ func (x *LogRecord) GetSource() *SourceRef {
 	return nil
 }
 
+// Attr is one attribute of a record.
+type Attr struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attr) Reset() {
+	*x = Attr{}
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attr) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attr) ProtoMessage() {}
+
+func (x *Attr) ProtoReflect() protoreflect.Message {
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attr.ProtoReflect.Descriptor instead.
+func (*Attr) Descriptor() ([]byte, []int) {
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Attr) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Attr) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type LogBatch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Records       []*LogRecord           `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -1091,7 +1149,7 @@ type LogBatch struct {
 
 func (x *LogBatch) Reset() {
 	*x = LogBatch{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1161,7 @@ func (x *LogBatch) String() string {
 func (*LogBatch) ProtoMessage() {}
 
 func (x *LogBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,10 +1174,59 @@ func (x *LogBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogBatch.ProtoReflect.Descriptor instead.
 func (*LogBatch) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LogBatch) GetRecords() []*LogRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+// EncodedLogBatch is how the Go SDK sends a LogBatch: each element is one
+// LogRecord already encoded, so the bytes on the wire are exactly those of
+// a LogBatch (a message field and a bytes field are both length-delimited).
+// It only spares the SDK protobuf's generic encoder; no rpc names it, and
+// other implementations can ignore it.
+type EncodedLogBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       [][]byte               `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EncodedLogBatch) Reset() {
+	*x = EncodedLogBatch{}
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EncodedLogBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EncodedLogBatch) ProtoMessage() {}
+
+func (x *EncodedLogBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EncodedLogBatch.ProtoReflect.Descriptor instead.
+func (*EncodedLogBatch) Descriptor() ([]byte, []int) {
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *EncodedLogBatch) GetRecords() [][]byte {
 	if x != nil {
 		return x.Records
 	}
@@ -1139,7 +1246,7 @@ type MetricsQueryRequest struct {
 
 func (x *MetricsQueryRequest) Reset() {
 	*x = MetricsQueryRequest{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1258,7 @@ func (x *MetricsQueryRequest) String() string {
 func (*MetricsQueryRequest) ProtoMessage() {}
 
 func (x *MetricsQueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1271,7 @@ func (x *MetricsQueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsQueryRequest.ProtoReflect.Descriptor instead.
 func (*MetricsQueryRequest) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MetricsQueryRequest) GetInstanceId() string {
@@ -1212,7 +1319,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1331,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1344,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Sample) GetTimestampNs() int64 {
@@ -1265,7 +1372,7 @@ type Series struct {
 
 func (x *Series) Reset() {
 	*x = Series{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1384,7 @@ func (x *Series) String() string {
 func (*Series) ProtoMessage() {}
 
 func (x *Series) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1397,7 @@ func (x *Series) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Series.ProtoReflect.Descriptor instead.
 func (*Series) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Series) GetName() string {
@@ -1323,7 +1430,7 @@ type MetricsQueryResponse struct {
 
 func (x *MetricsQueryResponse) Reset() {
 	*x = MetricsQueryResponse{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1442,7 @@ func (x *MetricsQueryResponse) String() string {
 func (*MetricsQueryResponse) ProtoMessage() {}
 
 func (x *MetricsQueryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1455,7 @@ func (x *MetricsQueryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsQueryResponse.ProtoReflect.Descriptor instead.
 func (*MetricsQueryResponse) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MetricsQueryResponse) GetSeries() []*Series {
@@ -1370,7 +1477,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1489,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_faultmaven_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1502,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ErrorDetail) GetCode() ErrorCode {
@@ -1484,22 +1591,24 @@ const file_faultmaven_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x1b\n" +
 	"\tnative_id\x18\x02 \x01(\tR\bnativeId\x12\x12\n" +
-	"\x04link\x18\x03 \x01(\tR\x04link\"\xf5\x02\n" +
+	"\x04link\x18\x03 \x01(\tR\x04link\"\xa1\x02\n" +
 	"\tLogRecord\x12!\n" +
 	"\ftimestamp_ns\x18\x01 \x01(\x03R\vtimestampNs\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\tR\x04body\x12:\n" +
 	"\bseverity\x18\x03 \x01(\x0e2\x1e.faultmaven.plugin.v1.SeverityR\bseverity\x12\x18\n" +
 	"\aservice\x18\x04 \x01(\tR\aservice\x12\x12\n" +
-	"\x04host\x18\x05 \x01(\tR\x04host\x12O\n" +
+	"\x04host\x18\x05 \x01(\tR\x04host\x12:\n" +
 	"\n" +
-	"attributes\x18\x06 \x03(\v2/.faultmaven.plugin.v1.LogRecord.AttributesEntryR\n" +
+	"attributes\x18\x06 \x03(\v2\x1a.faultmaven.plugin.v1.AttrR\n" +
 	"attributes\x127\n" +
-	"\x06source\x18\a \x01(\v2\x1f.faultmaven.plugin.v1.SourceRefR\x06source\x1a=\n" +
-	"\x0fAttributesEntry\x12\x10\n" +
+	"\x06source\x18\a \x01(\v2\x1f.faultmaven.plugin.v1.SourceRefR\x06source\".\n" +
+	"\x04Attr\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"E\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"E\n" +
 	"\bLogBatch\x129\n" +
-	"\arecords\x18\x01 \x03(\v2\x1f.faultmaven.plugin.v1.LogRecordR\arecords\"\x97\x01\n" +
+	"\arecords\x18\x01 \x03(\v2\x1f.faultmaven.plugin.v1.LogRecordR\arecords\"+\n" +
+	"\x0fEncodedLogBatch\x12\x18\n" +
+	"\arecords\x18\x01 \x03(\fR\arecords\"\x97\x01\n" +
 	"\x13MetricsQueryRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x14\n" +
@@ -1571,7 +1680,7 @@ func file_faultmaven_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_faultmaven_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_faultmaven_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_faultmaven_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_faultmaven_plugin_v1_plugin_proto_goTypes = []any{
 	(HealthStatus)(0),            // 0: faultmaven.plugin.v1.HealthStatus
 	(Severity)(0),                // 1: faultmaven.plugin.v1.Severity
@@ -1591,29 +1700,30 @@ var file_faultmaven_plugin_v1_plugin_proto_goTypes = []any{
 	(*SearchLogsRequest)(nil),    // 15: faultmaven.plugin.v1.SearchLogsRequest
 	(*SourceRef)(nil),            // 16: faultmaven.plugin.v1.SourceRef
 	(*LogRecord)(nil),            // 17: faultmaven.plugin.v1.LogRecord
-	(*LogBatch)(nil),             // 18: faultmaven.plugin.v1.LogBatch
-	(*MetricsQueryRequest)(nil),  // 19: faultmaven.plugin.v1.MetricsQueryRequest
-	(*Sample)(nil),               // 20: faultmaven.plugin.v1.Sample
-	(*Series)(nil),               // 21: faultmaven.plugin.v1.Series
-	(*MetricsQueryResponse)(nil), // 22: faultmaven.plugin.v1.MetricsQueryResponse
-	(*ErrorDetail)(nil),          // 23: faultmaven.plugin.v1.ErrorDetail
-	nil,                          // 24: faultmaven.plugin.v1.HealthResponse.DetailsEntry
-	nil,                          // 25: faultmaven.plugin.v1.LogRecord.AttributesEntry
-	nil,                          // 26: faultmaven.plugin.v1.Series.LabelsEntry
+	(*Attr)(nil),                 // 18: faultmaven.plugin.v1.Attr
+	(*LogBatch)(nil),             // 19: faultmaven.plugin.v1.LogBatch
+	(*EncodedLogBatch)(nil),      // 20: faultmaven.plugin.v1.EncodedLogBatch
+	(*MetricsQueryRequest)(nil),  // 21: faultmaven.plugin.v1.MetricsQueryRequest
+	(*Sample)(nil),               // 22: faultmaven.plugin.v1.Sample
+	(*Series)(nil),               // 23: faultmaven.plugin.v1.Series
+	(*MetricsQueryResponse)(nil), // 24: faultmaven.plugin.v1.MetricsQueryResponse
+	(*ErrorDetail)(nil),          // 25: faultmaven.plugin.v1.ErrorDetail
+	nil,                          // 26: faultmaven.plugin.v1.HealthResponse.DetailsEntry
+	nil,                          // 27: faultmaven.plugin.v1.Series.LabelsEntry
 }
 var file_faultmaven_plugin_v1_plugin_proto_depIdxs = []int32{
 	5,  // 0: faultmaven.plugin.v1.ValidateResponse.errors:type_name -> faultmaven.plugin.v1.FieldError
 	0,  // 1: faultmaven.plugin.v1.HealthResponse.status:type_name -> faultmaven.plugin.v1.HealthStatus
-	24, // 2: faultmaven.plugin.v1.HealthResponse.details:type_name -> faultmaven.plugin.v1.HealthResponse.DetailsEntry
+	26, // 2: faultmaven.plugin.v1.HealthResponse.details:type_name -> faultmaven.plugin.v1.HealthResponse.DetailsEntry
 	1,  // 3: faultmaven.plugin.v1.LogFilters.min_severity:type_name -> faultmaven.plugin.v1.Severity
 	14, // 4: faultmaven.plugin.v1.SearchLogsRequest.filters:type_name -> faultmaven.plugin.v1.LogFilters
 	1,  // 5: faultmaven.plugin.v1.LogRecord.severity:type_name -> faultmaven.plugin.v1.Severity
-	25, // 6: faultmaven.plugin.v1.LogRecord.attributes:type_name -> faultmaven.plugin.v1.LogRecord.AttributesEntry
+	18, // 6: faultmaven.plugin.v1.LogRecord.attributes:type_name -> faultmaven.plugin.v1.Attr
 	16, // 7: faultmaven.plugin.v1.LogRecord.source:type_name -> faultmaven.plugin.v1.SourceRef
 	17, // 8: faultmaven.plugin.v1.LogBatch.records:type_name -> faultmaven.plugin.v1.LogRecord
-	26, // 9: faultmaven.plugin.v1.Series.labels:type_name -> faultmaven.plugin.v1.Series.LabelsEntry
-	20, // 10: faultmaven.plugin.v1.Series.samples:type_name -> faultmaven.plugin.v1.Sample
-	21, // 11: faultmaven.plugin.v1.MetricsQueryResponse.series:type_name -> faultmaven.plugin.v1.Series
+	27, // 9: faultmaven.plugin.v1.Series.labels:type_name -> faultmaven.plugin.v1.Series.LabelsEntry
+	22, // 10: faultmaven.plugin.v1.Series.samples:type_name -> faultmaven.plugin.v1.Sample
+	23, // 11: faultmaven.plugin.v1.MetricsQueryResponse.series:type_name -> faultmaven.plugin.v1.Series
 	2,  // 12: faultmaven.plugin.v1.ErrorDetail.code:type_name -> faultmaven.plugin.v1.ErrorCode
 	5,  // 13: faultmaven.plugin.v1.ErrorDetail.field_errors:type_name -> faultmaven.plugin.v1.FieldError
 	3,  // 14: faultmaven.plugin.v1.Metadata.GetMetadata:input_type -> faultmaven.plugin.v1.GetMetadataRequest
@@ -1622,14 +1732,14 @@ var file_faultmaven_plugin_v1_plugin_proto_depIdxs = []int32{
 	10, // 17: faultmaven.plugin.v1.Instances.Remove:input_type -> faultmaven.plugin.v1.RemoveRequest
 	12, // 18: faultmaven.plugin.v1.Health.Check:input_type -> faultmaven.plugin.v1.HealthRequest
 	15, // 19: faultmaven.plugin.v1.Logs.Search:input_type -> faultmaven.plugin.v1.SearchLogsRequest
-	19, // 20: faultmaven.plugin.v1.Metrics.Query:input_type -> faultmaven.plugin.v1.MetricsQueryRequest
+	21, // 20: faultmaven.plugin.v1.Metrics.Query:input_type -> faultmaven.plugin.v1.MetricsQueryRequest
 	4,  // 21: faultmaven.plugin.v1.Metadata.GetMetadata:output_type -> faultmaven.plugin.v1.GetMetadataResponse
 	7,  // 22: faultmaven.plugin.v1.Instances.Validate:output_type -> faultmaven.plugin.v1.ValidateResponse
 	9,  // 23: faultmaven.plugin.v1.Instances.Configure:output_type -> faultmaven.plugin.v1.ConfigureResponse
 	11, // 24: faultmaven.plugin.v1.Instances.Remove:output_type -> faultmaven.plugin.v1.RemoveResponse
 	13, // 25: faultmaven.plugin.v1.Health.Check:output_type -> faultmaven.plugin.v1.HealthResponse
-	18, // 26: faultmaven.plugin.v1.Logs.Search:output_type -> faultmaven.plugin.v1.LogBatch
-	22, // 27: faultmaven.plugin.v1.Metrics.Query:output_type -> faultmaven.plugin.v1.MetricsQueryResponse
+	19, // 26: faultmaven.plugin.v1.Logs.Search:output_type -> faultmaven.plugin.v1.LogBatch
+	24, // 27: faultmaven.plugin.v1.Metrics.Query:output_type -> faultmaven.plugin.v1.MetricsQueryResponse
 	21, // [21:28] is the sub-list for method output_type
 	14, // [14:21] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
@@ -1648,7 +1758,7 @@ func file_faultmaven_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_faultmaven_plugin_v1_plugin_proto_rawDesc), len(file_faultmaven_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   5,
 		},
