@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newServeCmd(),
 		newAskCmd(),
+		newConfigCmd(),
 		newPluginsCmd(),
 		newMigrateCmd(), newIngestCmd(), newStoreCmd(),
 		newKBCmd(),
