@@ -435,3 +435,18 @@ func TestLifecycleWords(t *testing.T) {
 		}
 	}
 }
+
+// A service named in another's errors is not blamed when its own
+// failures start well after them: effects do not precede causes.
+func TestAskDoesNotBlameALaterFailure(t *testing.T) {
+	ls := story([]string{"web", "payments"})
+	ls = append(ls, every("web", 40, 60, "ERROR", "render failed: template cache corrupt, payments widget skipped")...)
+	ls = append(ls, every("payments", 50, 60, "ERROR", "worker pool saturated")...)
+	rep, err := New(Options{}).Ask(t.Context(), Request{Question: "errors since 10:40 UTC", Attachments: attach(ls)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cause == nil || rep.Cause.Service != "web" {
+		t.Fatalf("cause = %+v, want web (payments failed 10 minutes later)", rep.Cause)
+	}
+}

@@ -18,7 +18,7 @@ import (
 //     job, a migration) shortly before the first sustained failure.
 //  2. Who the failing services blame: a service that other services'
 //     errors name ("I/O error on POST https://inventory-api...", "Broker
-//     may not be available") and that fails itself.
+//     may not be available") and that fails itself, no later than they do.
 //  3. Who failed first: the earliest sustained failure; among failures
 //     that start together, the one the best runbook describes.
 //
@@ -205,7 +205,10 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 		return c
 	}
 
-	// 2. Who the failing services blame.
+	// 2. Who the failing services blame. A cause does not start after
+	// its effect: the blamed service must fail no later than a minute
+	// after the service that names it.
+	first := firstFailure(fails)
 	blamed := map[string]int{}
 	for svc := range servicesOf(fails) {
 		for other := range servicesOf(strong) {
@@ -213,7 +216,8 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 				continue
 			}
 			for _, c := range strong {
-				if c.Service == other && mentions(c.Template+"\n"+c.Example, svc) {
+				if c.Service == other && mentions(c.Template+"\n"+c.Example, svc) &&
+					!first[svc].After(c.FirstSeen.Add(time.Minute)) {
 					blamed[svc]++
 					break
 				}
@@ -225,7 +229,6 @@ func judgeCause(cs []candidate, runbooks []RunbookHit, dataEnd time.Time) *Cause
 		for s := range blamed {
 			svcs = append(svcs, s)
 		}
-		first := firstFailure(fails)
 		sort.Slice(svcs, func(i, j int) bool {
 			if blamed[svcs[i]] != blamed[svcs[j]] {
 				return blamed[svcs[i]] > blamed[svcs[j]]
