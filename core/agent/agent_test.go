@@ -319,6 +319,10 @@ func TestOnsetHint(t *testing.T) {
 		"broken since 15:10Z, why":       time.Date(2026, 11, 25, 15, 10, 0, 0, time.UTC),
 		"started at 9:05 and continues":  time.Date(2026, 11, 26, 9, 5, 0, 0, time.UTC),
 		"checkout fails, what is wrong?": {},
+		"since around 14:10 CET":         time.Date(2026, 11, 26, 13, 10, 0, 0, time.UTC),
+		"since 15:02 +02:00":             time.Date(2026, 11, 26, 13, 2, 0, 0, time.UTC),
+		"since 08:30 EST":                time.Date(2026, 11, 26, 13, 30, 0, 0, time.UTC),
+		"at 13:41 and still failing":     time.Date(2026, 11, 26, 13, 41, 0, 0, time.UTC),
 		"error code 99:99 is not a time": {},
 	} {
 		got, ok := onsetHint(q, now)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,8 +13,17 @@ import (
 const maxWindow = 7 * 24 * time.Hour
 
 // timeHintRE finds a time of day in a question: "since about 13:41 UTC",
-// "at 9:05Z". Only UTC (or no zone, read as UTC) is understood.
-var timeHintRE = regexp.MustCompile(`(?i)\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\s*(utc|z|gmt)?\b`)
+// "at 9:05Z", "around 14:10 CET", "15:02 +02:00". No zone reads as UTC.
+var timeHintRE = regexp.MustCompile(`(?i)\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?:\s*(utc|z|gmt|[a-z]{3,4}\b|[+-]\d{2}:?\d{2}))?`)
+
+// zoneOffsets are the common abbreviations' offsets from UTC, in minutes.
+// Abbreviations are ambiguous in general (IST); these are the usual
+// readings in operations chat.
+var zoneOffsets = map[string]int{
+	"utc": 0, "z": 0, "gmt": 0, "wet": 0, "bst": 60, "cet": 60, "cest": 120, "eet": 120, "eest": 180,
+	"est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+	"ist": 330, "jst": 540, "aest": 600, "aedt": 660,
+}
 
 // onsetHint returns the last moment at or before now with the time of day
 // the question names, if it names one.
@@ -24,10 +34,28 @@ func onsetHint(question string, now time.Time) (time.Time, bool) {
 	}
 	h, _ := strconv.Atoi(m[1])
 	mi, _ := strconv.Atoi(m[2])
+	offset := 0 // minutes east of UTC
+	if z := strings.ToLower(m[3]); z != "" {
+		if o, ok := zoneOffsets[z]; ok {
+			offset = o
+		} else if z[0] == '+' || z[0] == '-' {
+			digits := strings.ReplaceAll(z[1:], ":", "")
+			oh, _ := strconv.Atoi(digits[:2])
+			om, _ := strconv.Atoi(digits[2:])
+			offset = oh*60 + om
+			if z[0] == '-' {
+				offset = -offset
+			}
+		}
+		// Any other word after the time ("13:41 and") is not a zone.
+	}
 	now = now.UTC()
-	t := time.Date(now.Year(), now.Month(), now.Day(), h, mi, 0, 0, time.UTC)
-	if t.After(now) {
+	t := time.Date(now.Year(), now.Month(), now.Day(), h, mi, 0, 0, time.UTC).Add(-time.Duration(offset) * time.Minute)
+	for t.After(now) {
 		t = t.AddDate(0, 0, -1)
+	}
+	for now.Sub(t) >= 24*time.Hour {
+		t = t.AddDate(0, 0, 1)
 	}
 	return t, true
 }
