@@ -103,8 +103,12 @@ func (a *App) registerServices(queue api.IngestQueue, st store.Store, kb *knowle
 	api.RegisterIngest(a.router, queue, st, nil)
 	api.RegisterKnowledge(a.router, kb)
 	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations)
-	copilot.Register(a.router, copilot.Options{Auth: authn, Store: st, Asker: asker,
-		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger})
+	o := copilot.Options{Auth: authn, Store: st, Asker: asker,
+		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger}
+	if kb != nil { // a nil *Service in the interface would not compare nil
+		o.Knowledge = kb
+	}
+	copilot.Register(a.router, o)
 }
 
 // Handler returns the HTTP handler (for tests).

@@ -172,10 +172,14 @@ func (h *handler) renameCase(w http.ResponseWriter, r *http.Request) {
 		}
 		c.State = *body.State
 	}
+	resolved := body.State != nil && *body.State == stateResolved && c.State == stateResolved
 	c.UpdatedAt = h.o.Now().UTC()
 	if err := h.o.Store.UpdateCase(r.Context(), c); err != nil {
 		h.storeError(w, "updating a case", err)
 		return
+	}
+	if resolved {
+		h.recordIncident(r.Context(), c)
 	}
 	writeJSON(w, http.StatusOK, h.summary(c, 2*c.CurrentTurn))
 }
@@ -446,6 +450,9 @@ func (h *handler) turn(ctx context.Context, c store.Case, in turnInput) (int, an
 	if err := h.o.Store.UpdateCase(ctx, c); err != nil {
 		h.o.Logger.Error("copilot: updating a case", "err", err)
 		return fail(http.StatusServiceUnavailable, "storing the turn failed; retry")
+	}
+	if in.intentType == "status_transition" && c.State == stateResolved {
+		h.recordIncident(ctx, c)
 	}
 	processed := in.processed
 	if processed == nil {

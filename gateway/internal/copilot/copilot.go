@@ -52,6 +52,9 @@ type Options struct {
 	Auth  *auth.Service
 	Store store.Conversations
 	Asker Asker
+	// Knowledge records resolved cases as incidents of their cluster; nil
+	// records nothing.
+	Knowledge Recorder
 	// LogIntegrations lists a cluster's log integrations (instance ids).
 	LogIntegrations func(cluster string) ([]string, bool)
 	// DefaultCluster is searched by turns of cases that name none ("" =

@@ -17,6 +17,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/faultmaven/faultmaven/core/agent"
+	"github.com/faultmaven/faultmaven/core/knowledge"
+	"github.com/faultmaven/faultmaven/core/knowledge/embed"
+	"github.com/faultmaven/faultmaven/core/knowledge/vector/embedded"
 	"github.com/faultmaven/faultmaven/core/store"
 	"github.com/faultmaven/faultmaven/gateway/internal/auth"
 )
@@ -317,5 +320,61 @@ func TestOpenHubNeedsNoPassword(t *testing.T) {
 	}
 	if st, _, _ := h.do(call{method: "POST", path: "/api/v1/auth/login", body: jsonBody(map[string]string{"username": "a b/c"})}); st != 401 {
 		t.Errorf("a malformed username logs in: %d", st)
+	}
+}
+
+// A resolved case becomes a past incident of its cluster, and the next
+// question about the same trouble lists it.
+func TestResolvedCaseBecomesAnIncident(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), store.Options{DataDir: dir, Getenv: func(string) string { return "" }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	emb, err := embed.NewBuiltin(embed.BuiltinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := embedded.Open("", embedded.DefaultOptions(emb.Dimensions()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := knowledge.New(knowledge.Options{Embedder: emb, Store: vs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	authn := auth.New(auth.Options{Store: st})
+	r := mux.NewRouter()
+	r.Use(authn.Middleware(Public))
+	Register(r, Options{Auth: authn, Store: st, Asker: agent.New(agent.Options{Knowledge: kb}), Knowledge: kb, DefaultCluster: "prod",
+		LogIntegrations: func(c string) ([]string, bool) { return nil, c == "prod" }})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	h := &hub{t: t, srv: srv}
+	tok, _ := h.login("sre", "")
+
+	ask := func() (string, map[string]any) {
+		_, c, _ := h.do(call{method: "POST", path: "/api/v1/cases", token: tok, body: jsonBody(map[string]any{"title": nil})})
+		id := c["case_id"].(string)
+		body, ct := turnBody(t, "db errors since 10:40 UTC, why?", map[string]string{"db.log": incidentLog()})
+		st, out, _ := h.do(call{method: "POST", path: "/api/v1/cases/" + id + "/turns", token: tok, contentType: ct, body: body})
+		if st != 200 {
+			t.Fatalf("turn: %d %v", st, out)
+		}
+		return id, out
+	}
+	first, _ := ask()
+	if st, out, _ := h.do(call{method: "PUT", path: "/api/v1/cases/" + first, token: tok, body: jsonBody(map[string]string{"state": "resolved"})}); st != 200 || out["state"] != "resolved" {
+		t.Fatalf("resolve: %d %v", st, out)
+	}
+	d, err := kb.Get("incident-" + first)
+	if err != nil || d.Kind != knowledge.KindIncident || d.Metadata.Cluster != "prod" || !strings.Contains(d.Body, "No space left on device") {
+		t.Fatalf("incident document: %+v, %v", d, err)
+	}
+	_, again := ask()
+	if !strings.Contains(again["agent_response"].(string), "incident-"+first) {
+		t.Errorf("the second answer does not recall the resolved case:\n%s", again["agent_response"])
 	}
 }
