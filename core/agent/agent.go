@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/faultmaven/faultmaven/core/knowledge"
 	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/sdk"
@@ -46,11 +48,16 @@ type Options struct {
 	Lookback time.Duration
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Registerer receives the agent's metrics; nil records none.
+	Registerer prometheus.Registerer
 }
 
 // Agent answers troubleshooting questions. Safe for concurrent use: each
 // call builds its own analyzer.
-type Agent struct{ opts Options }
+type Agent struct {
+	opts Options
+	m    *metrics
+}
 
 // New returns an Agent.
 func New(opts Options) *Agent {
@@ -66,7 +73,7 @@ func New(opts Options) *Agent {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Agent{opts: opts}
+	return &Agent{opts: opts, m: newMetrics(opts.Registerer)}
 }
 
 // Attachment is a log the user hands over (a file, a paste).
@@ -174,6 +181,13 @@ const maxQuestion = 4000
 
 // Ask investigates one question.
 func (a *Agent) Ask(ctx context.Context, req Request) (*Report, error) {
+	start := time.Now()
+	rep, err := a.ask(ctx, req)
+	a.m.answered(rep, time.Since(start).Seconds(), err)
+	return rep, err
+}
+
+func (a *Agent) ask(ctx context.Context, req Request) (*Report, error) {
 	req.Question = strings.TrimSpace(req.Question)
 	switch {
 	case req.Question == "":

@@ -11,6 +11,7 @@ import (
 
 	"github.com/faultmaven/faultmaven/core/knowledge"
 	"github.com/faultmaven/faultmaven/sdk"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var t0 = time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
@@ -452,5 +453,37 @@ func TestAskDoesNotBlameALaterFailure(t *testing.T) {
 	}
 	if rep.Cause == nil || rep.Cause.Service != "web" {
 		t.Fatalf("cause = %+v, want web (payments failed 10 minutes later)", rep.Cause)
+	}
+}
+
+func TestAskMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := New(Options{Registerer: reg})
+	if _, err := a.Ask(t.Context(), Request{Question: "why?", Attachments: attach(dbOutage())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Ask(t.Context(), Request{Question: " "}); err == nil {
+		t.Fatal("an empty question was answered")
+	}
+	New(Options{Registerer: reg}) // a second agent on the same registry must not panic
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "," + l.GetValue()
+			}
+			got[key] = m.GetCounter().GetValue()
+		}
+	}
+	if got["faultmaven_ask_answers_total,medium"] != 1 || got["faultmaven_ask_answers_total,invalid"] != 1 {
+		t.Errorf("answers = %v", got)
+	}
+	if n := got["faultmaven_ask_records_analyzed_total"]; n != float64(len(dbOutage())) {
+		t.Errorf("records analyzed = %v, want %d", n, len(dbOutage()))
 	}
 }

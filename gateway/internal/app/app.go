@@ -207,7 +207,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	defer kb.Close()
-	asker := agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger,
+	asker := agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger, Registerer: a.registry,
 		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback})
 	authn, err := NewAuth(a.cfg, st)
 	if err != nil {
