@@ -91,9 +91,10 @@ func summary(e Evidence) string {
 	what := strings.TrimSpace(e.Template)
 	if e.Example != "" {
 		// A stack trace's first line is a generic servlet or handler
-		// message; the exception that explains it is further down.
+		// message; the innermost exception says what broke, in words a
+		// reader knows, so it leads and the template follows.
 		if ex := exceptionLine(e.Example); ex != "" && !strings.Contains(what, ex) {
-			what += " (" + ex + ")"
+			what = ex + " — in: " + what
 		}
 	}
 	return clip(what, 400)
