@@ -5,13 +5,18 @@ PLUGINS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 TOOLS   := $(CURDIR)/bin/tools
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build plugins run test test-short bench bench-loghub proto lint tidy clean
+.PHONY: all build image plugins run test test-short bench bench-loghub proto lint tidy clean
 
 all: build
 
 build: plugins
-	$(GO) build -o $(BIN)/faultmaven ./gateway/cmd/faultmaven
+	$(GO) build -ldflags "-X github.com/faultmaven/faultmaven/gateway/internal/cli.Version=$(VERSION)" -o $(BIN)/faultmaven ./gateway/cmd/faultmaven
+
+# The container image (needs Docker; not run by CI here).
+image:
+	docker build -f deploy/docker/Dockerfile --build-arg VERSION=$(VERSION) -t faultmaven:$(VERSION) .
 
 plugins:
 	@mkdir -p $(BIN)/plugins

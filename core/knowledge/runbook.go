@@ -79,6 +79,15 @@ func LoadDir(dir string) ([]Document, error) {
 		if err != nil {
 			return err
 		}
+		// Hidden entries are skipped: editors' and VCS files, and the
+		// ..<timestamp> directory where a Kubernetes ConfigMap volume keeps
+		// a second copy of every file behind its symlinks.
+		if p != dir && strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if !e.IsDir() && strings.EqualFold(filepath.Ext(p), ".md") {
 			paths = append(paths, p)
 		}

@@ -169,6 +169,10 @@ func (h *Host) supervise(m *managed) {
 	defer cancel()
 	go func() { <-h.stop; cancel() }()
 	log := h.opts.Logger.With("plugin", m.cand.Name)
+	// Series exist from the start, so "down" and "no restarts yet" are
+	// values an alert can see, not missing series.
+	h.metrics.up.WithLabelValues(m.cand.Name).Set(0)
+	h.metrics.restarts.WithLabelValues(m.cand.Name).Add(0)
 
 	consecutive := 0
 	for {

@@ -146,15 +146,18 @@ func LoadKeyring(getenv func(string) string) (*Keyring, error) {
 	return nil, ErrNoKey
 }
 
-// ReadKeyFile reads a key file. A file readable by group or others is
-// refused: it holds the only thing protecting the data.
+// ReadKeyFile reads a key file. It holds the only thing protecting the
+// data, so a file others may read, or that its group may write, is
+// refused; the group may read it only when root owns it (PostgreSQL's rule
+// for ssl_key_file), which is how a Kubernetes Secret volume with fsGroup
+// hands a key to a non-root process (root:fsGroup, 0440 or 0640).
 func ReadKeyFile(path string) (*Keyring, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: encryption key file: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("store: encryption key file %s has mode %v: make it 0600", path, st.Mode().Perm())
+	if perm := st.Mode().Perm(); perm&0o037 != 0 || perm&0o040 != 0 && !rootOwned(st) {
+		return nil, fmt.Errorf("store: encryption key file %s has mode %v: make it 0600 (or 0640 owned by root)", path, perm)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -86,6 +86,18 @@ func TestKeyFiles(t *testing.T) {
 	require.NoError(t, os.Chmod(path, 0o644))
 	_, err = store.ReadKeyFile(path)
 	require.ErrorContains(t, err, "0600")
+	require.NoError(t, os.Chmod(path, 0o660))
+	_, err = store.ReadKeyFile(path)
+	require.Error(t, err, "a key file its group may write")
+	if os.Geteuid() == 0 { // only root can hand the file to root and to another owner
+		require.NoError(t, os.Chmod(path, 0o640))
+		require.NoError(t, os.Chown(path, 0, 0))
+		_, err = store.ReadKeyFile(path)
+		require.NoError(t, err, "0640 owned by root (a Secret volume with fsGroup)")
+		require.NoError(t, os.Chown(path, 1000, 1000))
+		_, err = store.ReadKeyFile(path)
+		require.Error(t, err, "0640 owned by another user")
+	}
 
 	env := map[string]string{store.EnvEncryptionKeyFile: filepath.Join(dir, "missing")}
 	_, err = store.LoadKeyring(func(k string) string { return env[k] })

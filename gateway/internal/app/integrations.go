@@ -42,7 +42,8 @@ func newIntegrations(host *pluginhost.Host, logger *slog.Logger, clusters []conf
 		}
 	}
 	if len(in.entries) == 0 {
-		close(in.ready)
+		// Ready at once; checkAll's close goes through the same once.
+		in.once.Do(func() { close(in.ready) })
 	}
 	return in
 }

@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		Short:         "FaultMaven hub: find out what is broken and what to do",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
 	root.PersistentFlags().String("config", "", "path to faultmaven.yaml (default: ./faultmaven.yaml if present)")
 	// One line per verb; each verb lives in its own file.
@@ -47,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(),
 		newAskCmd(),
 		newConfigCmd(),
+		newVersionCmd(),
 		newPluginsCmd(),
 		newMigrateCmd(), newIngestCmd(), newStoreCmd(),
 		newKBCmd(),

@@ -127,6 +127,11 @@ func (s *Store) ensureCollection(ctx context.Context) error {
 			}),
 		})
 		if err != nil {
+			// Another hub (a replica starting at the same time) may have
+			// created it first: then check that one as if it had been there.
+			if again, cerr := s.c.CollectionExists(ctx, name); cerr == nil && again {
+				return s.ensureCollection(ctx)
+			}
 			return fmt.Errorf("qdrantstore: creating collection %s: %w", name, err)
 		}
 		s.opts.Logger.Info("qdrantstore: created collection", "collection", name, "dimensions", s.opts.Dimensions)
