@@ -39,6 +39,7 @@ func benchRecords(n int, start time.Time, offset int) []store.Record {
 
 // BenchmarkInsertRecords measures bulk inserts of new records, sealed
 // (AES-256-GCM) and deduplicated, in batches of 5000, on each backend.
+// SQLite seals on other goroutines when it can: run with -cpu 1,2.
 // Figures: docs/benchmarks/store.md.
 func BenchmarkInsertRecords(b *testing.B) {
 	const batch = 5000

@@ -7,8 +7,8 @@
 // Two backends implement [Store] and pass the one conformance suite in
 // storetest: PostgreSQL through pgx (production; records partitioned by
 // UTC day, bulk inserts through COPY) and SQLite through modernc.org/sqlite
-// (the embedded default; WAL, busy timeout, a single connection, so a
-// single writer). [Open] picks one from the URL, applies the embedded
+// (the embedded default; WAL, busy timeout, a single writer connection,
+// plus one that only runs WAL checkpoints). [Open] picks one from the URL, applies the embedded
 // goose migrations (one set per dialect) and checks the encryption keys.
 //
 // # Encryption at rest
