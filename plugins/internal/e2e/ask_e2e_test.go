@@ -104,19 +104,7 @@ func TestAskEveryScenarioThroughTheFilesPlugin(t *testing.T) {
 		}
 	})
 	base := "http://" + addr
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if r, err := http.Get(base + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("hub never became ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReady(t, base)
 
 	var table strings.Builder
 	table.WriteString("| cluster | runbook rank | culprit | onset | cause given |\n|---|---|---|---|---|\n")

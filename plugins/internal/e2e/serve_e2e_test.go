@@ -180,19 +180,7 @@ func TestScenarioThroughServe(t *testing.T) {
 		}
 	})
 	base := "http://" + addr
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if r, err := http.Get(base + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("hub never became ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReady(t, base)
 	var list struct {
 		Integrations []struct {
 			Name   string
@@ -346,6 +334,24 @@ func askThroughServe(t *testing.T, base, scDir string, sc *scenariodata.Scenario
 	}
 	if !found {
 		t.Errorf("runbooks = %+v, want one of %v in the top 3", rep.Runbooks, exp.Expected.RunbookIDs)
+	}
+}
+
+// waitReady waits up to 90 s for the hub's /readyz to answer 200.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("hub never became ready")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
