@@ -179,6 +179,9 @@ func (w *statusWriter) Flush() {
 // plugin calls, kill plugin processes. ready, if non-nil, receives the
 // listening address once the server accepts connections.
 func (a *App) Run(ctx context.Context, ready func(addr string)) error {
+	if unknown := config.UnknownEnv(os.Environ()); len(unknown) > 0 {
+		a.logger.Warn("ignoring FAULTMAVEN_* variables that name no config key (typos?)", "variables", unknown)
+	}
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

@@ -18,7 +18,8 @@ func newConfigCmd() *cobra.Command {
 		Long: `Load the config as serve would (--config, or ./faultmaven.yaml, plus
 FAULTMAVEN_* overrides), validate it, and resolve every secret reference
 (integration secrets, user passwords, knowledge API keys) without printing
-any value. Exits 1 listing every problem; prints a one-line summary when
+any value. A FAULTMAVEN_* variable that names no config key is an error
+here (serve only warns about it). Exits 1 listing every problem; prints a one-line summary when
 the config is good.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,6 +47,9 @@ the config is good.`,
 			}
 			for _, u := range cfg.Auth.Users {
 				check("auth.users["+u.Username+"].password", u.Password)
+			}
+			for _, k := range config.UnknownEnv(os.Environ()) {
+				errs = append(errs, fmt.Errorf("%s: no such config key (a typo?); it is ignored", k))
 			}
 			check("knowledge.embedder.api_key", cfg.Knowledge.Embedder.APIKey)
 			check("knowledge.vector_store.api_key", cfg.Knowledge.VectorStore.APIKey)

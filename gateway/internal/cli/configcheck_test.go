@@ -34,6 +34,11 @@ func TestConfigCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "TEST_CHECK_UNSET") {
 		t.Fatalf("missing secret: %v", err)
 	}
+	t.Setenv("FAULTMAVEN_LISTN", "127.0.0.1:9")
+	if _, err = run(""); err == nil || !strings.Contains(err.Error(), "FAULTMAVEN_LISTN") {
+		t.Fatalf("a mistyped variable: %v", err)
+	}
+	os.Unsetenv("FAULTMAVEN_LISTN")
 	if _, err = run("lisen: 1\n"); err == nil || !strings.Contains(err.Error(), "lisen") {
 		t.Fatalf("unknown key: %v", err)
 	}

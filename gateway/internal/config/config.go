@@ -16,6 +16,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -486,4 +487,42 @@ func setScalar(f reflect.Value, raw string) error {
 		f.Set(ptr.Elem())
 	}
 	return nil
+}
+
+// otherEnv are FAULTMAVEN_* variables read outside the config: the store's
+// key, the plugin handshake cookie.
+var otherEnv = map[string]bool{
+	"FAULTMAVEN_ENCRYPTION_KEY": true, "FAULTMAVEN_ENCRYPTION_KEY_FILE": true, "FAULTMAVEN_PLUGIN_MAGIC_COOKIE": true,
+}
+
+// UnknownEnv returns the FAULTMAVEN_* variables in environ that set no
+// config key and that nothing else reads: most likely typos
+// (FAULTMAVEN_DATABSE_URL), which would otherwise be ignored without a
+// word. FAULTMAVEN_TEST_* (test knobs) are not reported.
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{}
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			name := prefix + "_" + strings.ToUpper(tag)
+			known[name] = true
+			if ft := t.Field(i).Type; ft.Kind() == reflect.Struct && ft != reflect.TypeFor[time.Duration]() {
+				walk(ft, name)
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config](), "FAULTMAVEN")
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "FAULTMAVEN_") && !known[k] && !otherEnv[k] && !strings.HasPrefix(k, "FAULTMAVEN_TEST_") {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -118,3 +118,15 @@ func TestKnowledgeConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestUnknownEnv(t *testing.T) {
+	got := config.UnknownEnv([]string{
+		"FAULTMAVEN_DATABASE_URL=postgres://x", "FAULTMAVEN_DATABSE_URL=typo", "FAULTMAVEN_PLUGIN_HOST_CALL_TIMEOUT=3s",
+		"FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_HOST=q", "FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_HOTS=q", "FAULTMAVEN_ENCRYPTION_KEY=k",
+		"FAULTMAVEN_TEST_DATABASE_URL=x", "HOME=/root", "FAULTMAVEN_CLUSTERS=[]",
+	})
+	want := []string{"FAULTMAVEN_DATABSE_URL", "FAULTMAVEN_KNOWLEDGE_VECTOR_STORE_HOTS"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("UnknownEnv = %v, want %v", got, want)
+	}
+}
