@@ -103,6 +103,24 @@ type Request struct {
 	// Attachments are analyzed along with (or instead of) the
 	// integrations' logs.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Progress, when set, hears how the answer is coming along. It is
+	// called on the goroutine that runs Ask.
+	Progress func(Progress) `json:"-"`
+}
+
+// Progress is one step of an answer: a source's records so far, or the
+// start of a stage.
+type Progress struct {
+	Stage   string `json:"stage"` // pull, analyze, recall
+	Source  string `json:"source,omitempty"`
+	Records int    `json:"records,omitempty"`
+	Done    bool   `json:"done,omitempty"` // the source is finished
+}
+
+func (r Request) progress(p Progress) {
+	if r.Progress != nil {
+		r.Progress(p)
+	}
 }
 
 // Report is the agent's answer.
@@ -211,6 +229,7 @@ func (a *Agent) ask(ctx context.Context, req Request) (*Report, error) {
 	rep.Timing["gather"] = time.Since(t0).Milliseconds()
 
 	t0 = time.Now()
+	req.progress(Progress{Stage: "analyze"})
 	first, last := an.Span(clusterKey(req.Cluster))
 	fs := an.FindingsWith(clusterKey(req.Cluster), loganalysis.FindingOptions{BaselineEnd: baselineEnd(req.Question, errs, first, last)})
 	cands := make([]candidate, len(fs))
@@ -222,6 +241,7 @@ func (a *Agent) ask(ctx context.Context, req Request) (*Report, error) {
 	rep.Timing["analyze"] = time.Since(t0).Milliseconds()
 
 	t0 = time.Now()
+	req.progress(Progress{Stage: "recall"})
 	if a.opts.Knowledge != nil {
 		if err := a.recall(ctx, req, rep); err != nil {
 			return nil, err

@@ -487,3 +487,34 @@ func TestAskMetrics(t *testing.T) {
 		t.Errorf("records analyzed = %v, want %d", n, len(dbOutage()))
 	}
 }
+
+func TestAskReportsProgress(t *testing.T) {
+	var recs []sdk.Record
+	for _, l := range dbOutage() {
+		recs = append(recs, l.record())
+	}
+	src := &fakeSource{records: map[string][]sdk.Record{"prod/logs": recs}}
+	var steps []Progress
+	_, err := New(Options{Source: src}).Ask(t.Context(), Request{Question: "why?", Integrations: []string{"prod/logs"},
+		From: t0, To: t0.Add(time.Hour), Attachments: attach(story([]string{"web"})),
+		Progress: func(p Progress) { steps = append(steps, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []string
+	doneRecords := map[string]int{}
+	for _, p := range steps {
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		if p.Done {
+			doneRecords[p.Source] = p.Records
+		}
+	}
+	if strings.Join(stages, ",") != "pull,analyze,recall" {
+		t.Errorf("stages = %v", stages)
+	}
+	if doneRecords["prod/logs"] != len(recs) || doneRecords["web.log"] != 120 {
+		t.Errorf("finished sources = %v", doneRecords)
+	}
+}

@@ -49,6 +49,7 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 				observe(key, r)
 				sum.Records++
 			}
+			req.progress(Progress{Stage: "pull", Source: id, Records: sum.Records})
 			return nil
 		})
 		switch {
@@ -69,6 +70,7 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 		}
 		total += sum.Records
 		rep.Sources = append(rep.Sources, sum)
+		req.progress(Progress{Stage: "pull", Source: id, Records: sum.Records, Done: true})
 	}
 	for i, at := range req.Attachments {
 		name := at.Name
@@ -100,9 +102,13 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 			}
 			observe(key, sdk.Record{Body: r.Text, Service: svc})
 			sum.Records++
+			if sum.Records%10000 == 0 {
+				req.progress(Progress{Stage: "pull", Source: name, Records: sum.Records})
+			}
 		}
 		total += sum.Records
 		rep.Sources = append(rep.Sources, sum)
+		req.progress(Progress{Stage: "pull", Source: name, Records: sum.Records, Done: true})
 	}
 	switch {
 	case len(req.Integrations) == 0 && len(req.Attachments) == 0:

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -84,6 +87,10 @@ func RegisterAsk(r *mux.Router, asker Asker, logIntegrations LogIntegrations) {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 		defer cancel()
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			streamAnswer(ctx, w, asker, req)
+			return
+		}
 		rep, err := asker.Ask(ctx, req)
 		switch {
 		case errors.Is(err, agent.ErrInvalid):
@@ -97,4 +104,46 @@ func RegisterAsk(r *mux.Router, asker Asker, logIntegrations LogIntegrations) {
 			WriteJSON(w, http.StatusOK, rep)
 		}
 	}).Methods(http.MethodPost)
+}
+
+// streamAnswer answers as server-sent events: "progress" events while the
+// logs are read and analyzed, then one "answer" event with the report, or
+// one "error" event with a problem document.
+func streamAnswer(ctx context.Context, w http.ResponseWriter, asker Asker, req agent.Request) {
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold events back
+	w.WriteHeader(http.StatusOK)
+	send := func(event string, v any) {
+		data, _ := json.Marshal(v)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	last := time.Time{}
+	req.Progress = func(p agent.Progress) {
+		// At most a few events a second per stream, but every stage change
+		// and every finished source.
+		if p.Stage == "pull" && !p.Done && time.Since(last) < 250*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		send("progress", p)
+	}
+	rep, err := asker.Ask(ctx, req)
+	switch {
+	case errors.Is(err, agent.ErrInvalid):
+		send("error", Problem{Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest, Detail: err.Error()})
+	case errors.Is(err, context.DeadlineExceeded):
+		send("error", Problem{Title: http.StatusText(http.StatusGatewayTimeout), Status: http.StatusGatewayTimeout,
+			Detail: "no answer within " + askTimeout.String() + "; narrow the window or the integrations"})
+	case err != nil:
+		slog.Error("api: ask", "err", err)
+		send("error", Problem{Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError,
+			Detail: "the answer failed; the server log has the details"})
+	default:
+		send("answer", rep)
+	}
 }

@@ -80,3 +80,39 @@ func TestAskRoute(t *testing.T) {
 		})
 	}
 }
+
+// progressAsker reports two steps, then answers.
+type progressAsker struct{}
+
+func (progressAsker) Ask(_ context.Context, req agent.Request) (*agent.Report, error) {
+	req.Progress(agent.Progress{Stage: "pull", Source: "prod/splunk", Records: 10, Done: true})
+	req.Progress(agent.Progress{Stage: "analyze"})
+	return &agent.Report{Question: req.Question, Answer: "## Likely cause\n"}, nil
+}
+
+func TestAskRouteStreamsEvents(t *testing.T) {
+	r := mux.NewRouter()
+	RegisterAsk(r, progressAsker{}, func(string) ([]string, bool) { return []string{"prod/splunk"}, true })
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/ask", strings.NewReader(`{"question":"why?","cluster":"prod"}`))
+	req.Header.Set("Accept", "text/event-stream")
+	r.ServeHTTP(rec, req)
+	if ct := rec.Header().Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type = %q", ct)
+	}
+	body := rec.Body.String()
+	var events []string
+	for _, block := range strings.Split(strings.TrimSpace(body), "\n\n") {
+		ev, data, _ := strings.Cut(block, "\n")
+		events = append(events, strings.TrimPrefix(ev, "event: "))
+		if !strings.HasPrefix(data, "data: {") {
+			t.Errorf("event %q has data %q", ev, data)
+		}
+	}
+	if strings.Join(events, ",") != "progress,progress,answer" {
+		t.Fatalf("events = %v\n%s", events, body)
+	}
+	if !strings.Contains(body, `"question":"why?"`) {
+		t.Errorf("the answer event lacks the report:\n%s", body)
+	}
+}

@@ -98,6 +98,21 @@ The answer is Markdown on stdout (--output json: the whole report).`,
 			if len(req.Attachments) == 0 && cluster == "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: no log files and no --cluster: the answer rests on the knowledge base alone")
 			}
+			if stderr := cmd.ErrOrStderr(); isTerminal(stderr) {
+				// A long pull shows how far it got; the line is cleared after.
+				req.Progress = func(p agent.Progress) {
+					switch {
+					case p.Stage == "pull":
+						fmt.Fprintf(stderr, "\r\033[K%s: %d records", p.Source, p.Records)
+						if p.Done {
+							fmt.Fprintln(stderr)
+						}
+					default:
+						fmt.Fprintf(stderr, "\r\033[K%s…", p.Stage)
+					}
+				}
+				defer fmt.Fprint(stderr, "\r\033[K")
+			}
 			rep, err := agent.New(opts).Ask(cmd.Context(), req)
 			if err != nil {
 				return err
