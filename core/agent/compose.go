@@ -33,8 +33,12 @@ func compose(rep *Report) string {
 	if len(rep.Evidence) > 0 {
 		b.WriteString("\n## Evidence\n\n")
 		for _, e := range rep.Evidence {
-			fmt.Fprintf(&b, "- [%s] %s, %s: `%s` — %d records, %s to %s.\n", e.Kind, e.Service, sevOr(e.Severity),
-				clip(oneLine(e.Template), 200), e.Count, e.FirstSeen.Format("15:04:05"), e.LastSeen.Format("15:04:05"))
+			span := e.FirstSeen.Format("15:04:05") + " to " + e.LastSeen.Format("15:04:05")
+			if e.Count == 1 {
+				span = "at " + e.FirstSeen.Format("15:04:05")
+			}
+			fmt.Fprintf(&b, "- [%s] %s, %s: `%s` — %s, %s.\n", e.Kind, e.Service, sevOr(e.Severity),
+				clip(oneLine(e.Template), 200), nRecords(e.Count), span)
 		}
 	}
 	if len(rep.NextSteps) > 0 {
@@ -58,7 +62,7 @@ func compose(rep *Report) string {
 	if len(rep.Background) > 0 {
 		b.WriteString("\n## Probably not the cause\n\nThese errors were already there before the incident started:\n\n")
 		for _, e := range rep.Background {
-			fmt.Fprintf(&b, "- %s: `%s` (%d records since %s).\n", e.Service, clip(oneLine(e.Template), 200), e.Count, e.FirstSeen.Format("15:04:05"))
+			fmt.Fprintf(&b, "- %s: `%s` (%s since %s).\n", e.Service, clip(oneLine(e.Template), 200), nRecords(e.Count), e.FirstSeen.Format("15:04:05"))
 		}
 	}
 	if len(rep.Limits) > 0 {
@@ -96,4 +100,11 @@ func oneLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func nRecords(n int64) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
