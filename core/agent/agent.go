@@ -103,8 +103,9 @@ type Request struct {
 	// Attachments are analyzed along with (or instead of) the
 	// integrations' logs.
 	Attachments []Attachment `json:"attachments,omitempty"`
-	// Progress, when set, hears how the answer is coming along. It is
-	// called on the goroutine that runs Ask.
+	// Progress, when set, hears how the answer is coming along. Calls
+	// never overlap, and all happen before Ask returns; they may come
+	// from other goroutines than the one running Ask.
 	Progress func(Progress) `json:"-"`
 }
 

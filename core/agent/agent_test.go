@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,18 +155,22 @@ func TestAskIgnoresStartFollowedByCalm(t *testing.T) {
 	}
 }
 
-// fakeSource serves per-integration records, or fails.
+// fakeSource serves per-integration records, or fails. The agent pulls
+// integrations in parallel, so it records queries under a lock.
 type fakeSource struct {
 	records map[string][]sdk.Record
 	fail    map[string]error
+	mu      sync.Mutex
 	queries map[string]sdk.LogQuery
 }
 
 func (f *fakeSource) SearchLogs(ctx context.Context, id string, q sdk.LogQuery, fn func([]sdk.Record) error) error {
+	f.mu.Lock()
 	if f.queries == nil {
 		f.queries = map[string]sdk.LogQuery{}
 	}
 	f.queries[id] = q
+	f.mu.Unlock()
 	if err := f.fail[id]; err != nil {
 		return err
 	}

@@ -10,12 +10,16 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultmaven/faultmaven/core/loganalysis"
 	"github.com/faultmaven/faultmaven/core/loganalysis/records"
 	"github.com/faultmaven/faultmaven/sdk"
 )
+
+// maxParallelPulls bounds the integrations pulled at once for one answer.
+const maxParallelPulls = 4
 
 // errClipped stops a pull at the record bound.
 var errClipped = errors.New("record bound reached")
@@ -29,36 +33,64 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 	if err != nil {
 		return nil, nil, err
 	}
+	// Integrations are pulled in parallel (backends answer slowly, the
+	// analyzer takes a lock per record); mu guards the error timeline and
+	// serialises progress calls.
+	var mu sync.Mutex
 	errs := errorTimeline{}
 	observe := func(key loganalysis.StreamKey, r sdk.Record) {
 		if o := an.Observe(key, r); o.Severity >= sdk.SeverityError || o.Anomalous {
+			mu.Lock()
 			errs[o.Timestamp.Unix()/60]++
+			mu.Unlock()
 		}
 	}
+	report := func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		req.progress(p)
+	}
 	cluster := clusterKey(req.Cluster)
-	total, failed := 0, 0
-	for _, id := range req.Integrations {
-		sum := SourceSummary{Name: id}
-		key := loganalysis.StreamKey{Cluster: cluster, Source: id}
-		q := sdk.LogQuery{Start: from, End: to, Limit: a.opts.MaxRecords}
-		err := a.opts.Source.SearchLogs(ctx, id, q, func(batch []sdk.Record) error {
-			for _, r := range batch {
-				if sum.Records >= a.opts.MaxRecords {
-					return errClipped
+	sums := make([]SourceSummary, len(req.Integrations))
+	results := make([]error, len(req.Integrations))
+	sem := make(chan struct{}, maxParallelPulls)
+	var wg sync.WaitGroup
+	for i, id := range req.Integrations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			sum := &sums[i]
+			sum.Name = id
+			key := loganalysis.StreamKey{Cluster: cluster, Source: id}
+			q := sdk.LogQuery{Start: from, End: to, Limit: a.opts.MaxRecords}
+			results[i] = a.opts.Source.SearchLogs(ctx, id, q, func(batch []sdk.Record) error {
+				for _, r := range batch {
+					if sum.Records >= a.opts.MaxRecords {
+						return errClipped
+					}
+					observe(key, r)
+					sum.Records++
 				}
-				observe(key, r)
-				sum.Records++
-			}
-			req.progress(Progress{Stage: "pull", Source: id, Records: sum.Records})
-			return nil
-		})
+				report(Progress{Stage: "pull", Source: id, Records: sum.Records})
+				return nil
+			})
+			report(Progress{Stage: "pull", Source: id, Records: sum.Records, Done: true})
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	total, failed := 0, 0
+	for i, id := range req.Integrations {
+		sum, err := sums[i], results[i]
 		switch {
 		case errors.Is(err, sdk.ErrUnsupported):
 			continue // a metrics-only integration has no logs to give
 		case errors.Is(err, errClipped):
 			sum.Clipped = true
-		case ctx.Err() != nil:
-			return nil, nil, ctx.Err()
 		case err != nil:
 			sum.Error = err.Error()
 			failed++
@@ -70,7 +102,6 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 		}
 		total += sum.Records
 		rep.Sources = append(rep.Sources, sum)
-		req.progress(Progress{Stage: "pull", Source: id, Records: sum.Records, Done: true})
 	}
 	for i, at := range req.Attachments {
 		name := at.Name
@@ -103,12 +134,12 @@ func (a *Agent) gather(ctx context.Context, req Request, from, to time.Time, rep
 			observe(key, sdk.Record{Body: r.Text, Service: svc})
 			sum.Records++
 			if sum.Records%10000 == 0 {
-				req.progress(Progress{Stage: "pull", Source: name, Records: sum.Records})
+				report(Progress{Stage: "pull", Source: name, Records: sum.Records})
 			}
 		}
 		total += sum.Records
 		rep.Sources = append(rep.Sources, sum)
-		req.progress(Progress{Stage: "pull", Source: name, Records: sum.Records, Done: true})
+		report(Progress{Stage: "pull", Source: name, Records: sum.Records, Done: true})
 	}
 	switch {
 	case len(req.Integrations) == 0 && len(req.Attachments) == 0:
