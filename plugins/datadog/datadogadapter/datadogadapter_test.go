@@ -1,19 +1,18 @@
 package datadogadapter_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/faultmaven/faultmaven/plugins/datadog/datadogadapter"
 	"github.com/faultmaven/faultmaven/plugins/datadog/datadogstandin"
+	"github.com/faultmaven/faultmaven/plugins/internal/adaptertest"
 	"github.com/faultmaven/faultmaven/sdk"
 	"github.com/faultmaven/faultmaven/sdk/plugintest"
 )
@@ -47,72 +46,21 @@ func seed(s *datadogstandin.Server, n int) {
 		Points: []datadogstandin.Point{{Time: t0, Value: 10}, {Time: t0.Add(time.Minute), Value: 20}, {Time: t0.Add(2 * time.Minute), Value: 30}}})
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// checkBackoffs checks that got holds n waits, each within the jitter range
-// [d/2, d] that sdk.DefaultRetryPolicy gives its attempt.
-func checkBackoffs(t *testing.T, got []time.Duration, n int) {
-	t.Helper()
-	p := sdk.DefaultRetryPolicy()
-	if len(got) != n {
-		t.Fatalf("waits = %v, want %d backoffs", got, n)
-	}
-	for i, w := range got {
-		d := min(p.BaseBackoff<<i, p.MaxBackoff)
-		if w < d/2 || w > d {
-			t.Fatalf("wait %d = %v, want a backoff in [%v, %v]", i, w, d/2, d)
-		}
-	}
-}
-
-type sleepRecorder struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (r *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	r.mu.Lock()
-	r.d = append(r.d, d)
-	r.mu.Unlock()
-	return ctx.Err()
-}
-
-func (r *sleepRecorder) waits() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]time.Duration(nil), r.d...)
-}
-
 type env struct {
 	srv    *datadogstandin.Server
 	ad     *datadogadapter.Adapter
-	logs   *syncBuffer
-	sleeps *sleepRecorder
+	logs   *adaptertest.SyncBuffer
+	sleeps *adaptertest.SleepRecorder
 }
 
 func newEnv(t testing.TB, n int) *env {
 	t.Helper()
 	srv := datadogstandin.Start(t, datadogstandin.Options{APIKey: testAPIKey, AppKey: testAppKey})
 	seed(srv, n)
-	logs, rec := &syncBuffer{}, &sleepRecorder{}
+	logs, rec := &adaptertest.SyncBuffer{}, &adaptertest.SleepRecorder{}
 	ad := datadogadapter.New(datadogadapter.Options{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep:  rec.sleep,
+		Sleep:  rec.Sleep,
 	})
 	return &env{srv: srv, ad: ad, logs: logs, sleeps: rec}
 }
@@ -387,13 +335,13 @@ func TestFailures(t *testing.T) {
 				t.Fatalf("got %v (code %s), want %s", err, got, c.code)
 			}
 			if c.wantWaits != nil {
-				got := e.sleeps.waits()
+				got := e.sleeps.Waits()
 				if fmt.Sprint(got) != fmt.Sprint(c.wantWaits) {
 					t.Fatalf("waits = %v, want %v", got, c.wantWaits)
 				}
 			}
 			if c.backoffs > 0 {
-				checkBackoffs(t, e.sleeps.waits(), c.backoffs)
+				adaptertest.CheckBackoffs(t, e.sleeps.Waits(), c.backoffs)
 			}
 			if c.check != nil {
 				c.check(t, err, e)

@@ -3,29 +3,12 @@ package prometheusadapter_test
 import (
 	"encoding/base64"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/faultmaven/faultmaven/plugins/internal/adaptertest"
 	"github.com/faultmaven/faultmaven/sdk"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSecretsNeverLeak drives the adapter through health checks, queries,
 // retries and failures with a bearer token and with basic auth, capturing
@@ -37,7 +20,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	const password = "b4sic-Passw0rd-secret"
 	secrets := []string{proxyToken, password, base64.StdEncoding.EncodeToString([]byte("sre:" + password))}
 
-	var logs syncBuffer
+	var logs adaptertest.SyncBuffer
 	a := newAdapter(&logs)
 	ctx := t.Context()
 	var texts []string

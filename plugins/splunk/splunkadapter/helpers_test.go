@@ -1,15 +1,14 @@
 package splunkadapter_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/faultmaven/faultmaven/plugins/internal/adaptertest"
 	"github.com/faultmaven/faultmaven/plugins/splunk/splunkadapter"
 	"github.com/faultmaven/faultmaven/plugins/splunk/splunkstandin"
 	"github.com/faultmaven/faultmaven/sdk"
@@ -48,59 +47,8 @@ type env struct {
 	srv    *splunkstandin.Server
 	ad     *splunkadapter.Adapter
 	caFile string
-	logs   *syncBuffer
-	sleeps *sleepRecorder
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// checkBackoffs checks that got holds n waits, each within the jitter range
-// [d/2, d] that sdk.DefaultRetryPolicy gives its attempt.
-func checkBackoffs(t *testing.T, got []time.Duration, n int) {
-	t.Helper()
-	p := sdk.DefaultRetryPolicy()
-	if len(got) != n {
-		t.Fatalf("waits = %v, want %d backoffs", got, n)
-	}
-	for i, w := range got {
-		d := min(p.BaseBackoff<<i, p.MaxBackoff)
-		if w < d/2 || w > d {
-			t.Fatalf("wait %d = %v, want a backoff in [%v, %v]", i, w, d/2, d)
-		}
-	}
-}
-
-type sleepRecorder struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (r *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	r.mu.Lock()
-	r.d = append(r.d, d)
-	r.mu.Unlock()
-	return ctx.Err()
-}
-
-func (r *sleepRecorder) waits() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]time.Duration(nil), r.d...)
+	logs   *adaptertest.SyncBuffer
+	sleeps *adaptertest.SleepRecorder
 }
 
 func newEnv(t testing.TB, opts splunkstandin.Options, events int) *env {
@@ -117,11 +65,11 @@ func newEnv(t testing.TB, opts splunkstandin.Options, events int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	rec := &sleepRecorder{}
+	logs := &adaptertest.SyncBuffer{}
+	rec := &adaptertest.SleepRecorder{}
 	ad := splunkadapter.New(splunkadapter.Options{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep:  rec.sleep,
+		Sleep:  rec.Sleep,
 	})
 	return &env{srv: srv, ad: ad, caFile: ca, logs: logs, sleeps: rec}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultmaven/faultmaven/plugins/internal/adaptertest"
 	"github.com/faultmaven/faultmaven/plugins/splunk/splunkadapter"
 	"github.com/faultmaven/faultmaven/plugins/splunk/splunkstandin"
 	"github.com/faultmaven/faultmaven/sdk"
@@ -310,7 +311,7 @@ func TestFailures(t *testing.T) {
 				t.Fatalf("got %v (code %s), want code %s", err, got, c.code)
 			}
 			if c.wantWaits != nil {
-				got := e.sleeps.waits()
+				got := e.sleeps.Waits()
 				if len(got) != len(c.wantWaits) {
 					t.Fatalf("waits = %v, want %v", got, c.wantWaits)
 				}
@@ -321,7 +322,7 @@ func TestFailures(t *testing.T) {
 				}
 			}
 			if c.backoffs > 0 {
-				checkBackoffs(t, e.sleeps.waits(), c.backoffs)
+				adaptertest.CheckBackoffs(t, e.sleeps.Waits(), c.backoffs)
 			}
 			if c.check != nil {
 				c.check(t, err, e)
