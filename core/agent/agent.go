@@ -37,6 +37,9 @@ type Options struct {
 	// Source pulls logs from integrations; nil means only attached logs
 	// can be investigated.
 	Source LogSource
+	// Metrics runs range queries (the firing alerts of the window) on
+	// the integrations a request names as metric sources; nil skips them.
+	Metrics MetricSource
 	// Knowledge is searched for runbooks and past incidents; nil means
 	// answers come without runbooks.
 	Knowledge Knowledge
@@ -96,6 +99,9 @@ type Request struct {
 	Cluster string `json:"cluster,omitempty"`
 	// Integrations are the plugin-host instance ids to pull logs from.
 	Integrations []string `json:"integrations,omitempty"`
+	// MetricIntegrations are the instance ids asked which alerts fired
+	// (Prometheus's ALERTS series) in the window.
+	MetricIntegrations []string `json:"metric_integrations,omitempty"`
 	// From and To bound the logs; zero values are derived from the
 	// question ("since about 13:41 UTC") or the lookback.
 	From time.Time `json:"from,omitzero"`
@@ -138,7 +144,9 @@ type Report struct {
 	Evidence []Evidence `json:"evidence"`
 	// Background: errors that were there before the incident started;
 	// shown so the reader can rule them out.
-	Background []Evidence       `json:"background,omitempty"`
+	Background []Evidence `json:"background,omitempty"`
+	// Alerts that fired in the window, earliest first.
+	Alerts     []Alert          `json:"alerts,omitempty"`
 	Runbooks   []RunbookHit     `json:"runbooks"`
 	Incidents  []knowledge.Hit  `json:"similar_incidents,omitempty"`
 	NextSteps  []string         `json:"next_steps"`
@@ -241,6 +249,8 @@ func (a *Agent) ask(ctx context.Context, req Request) (*Report, error) {
 	rep.Evidence, rep.Background = selectEvidence(cands)
 	rep.Timing["analyze"] = time.Since(t0).Milliseconds()
 
+	a.firingAlerts(ctx, req, from, to, rep)
+
 	t0 = time.Now()
 	req.progress(Progress{Stage: "recall"})
 	if a.opts.Knowledge != nil {
@@ -303,6 +313,9 @@ func evidenceQuery(question string, ev []Evidence, n int) string {
 // the cluster's past incidents with the same text.
 func (a *Agent) recall(ctx context.Context, req Request, rep *Report) error {
 	q := evidenceQuery(req.Question, rep.Evidence, queryEvidence)
+	if w := alertWords(rep.Alerts); w != "" {
+		q += "\n" + w
+	}
 	var services []string
 	for _, e := range rep.Evidence[:min(queryEvidence, len(rep.Evidence))] {
 		if !slices.Contains(services, e.Service) {

@@ -523,3 +523,51 @@ func TestAskReportsProgress(t *testing.T) {
 		t.Errorf("finished sources = %v", doneRecords)
 	}
 }
+
+// fakeMetrics answers the ALERTS query with fixed series.
+type fakeMetrics struct {
+	series []sdk.Series
+	err    error
+	query  sdk.MetricQuery
+}
+
+func (f *fakeMetrics) QueryMetrics(_ context.Context, _ string, q sdk.MetricQuery) ([]sdk.Series, error) {
+	f.query = q
+	return f.series, f.err
+}
+
+func TestAskReadsFiringAlerts(t *testing.T) {
+	at := func(m int, v float64) sdk.Sample { return sdk.Sample{Timestamp: t0.Add(time.Duration(m) * time.Minute), Value: v} }
+	met := &fakeMetrics{series: []sdk.Series{
+		{Name: "ALERTS", Labels: map[string]string{"alertname": "DiskAlmostFull", "alertstate": "firing", "severity": "critical", "service": "db", "extra": "x"},
+			Samples: []sdk.Sample{at(41, 1), at(42, 1), at(43, 1)}},
+		{Name: "ALERTS", Labels: map[string]string{"alertname": "Watchdog", "alertstate": "firing"}, Samples: []sdk.Sample{at(0, 1), at(59, 1)}},
+	}}
+	kb := fakeKB{docs: map[string]knowledge.Document{"rb-disk": {ID: "rb-disk", Kind: knowledge.KindRunbook, Title: "Disk full", Body: "## Remediation\n\n1. Free space.\n"}}}
+	var recs []sdk.Record
+	for _, l := range dbOutage() {
+		recs = append(recs, l.record())
+	}
+	rep, err := New(Options{Source: &fakeSource{records: map[string][]sdk.Record{"prod/logs": recs}}, Metrics: met, Knowledge: kb}).Ask(t.Context(),
+		Request{Question: "why?", Integrations: []string{"prod/logs"}, MetricIntegrations: []string{"prod/prom"}, From: t0, To: t0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if met.query.Query != `ALERTS{alertstate="firing"}` || !met.query.Start.Equal(t0) || met.query.Step <= 0 {
+		t.Errorf("query = %+v", met.query)
+	}
+	if len(rep.Alerts) != 2 || rep.Alerts[0].Name != "Watchdog" || rep.Alerts[1].Name != "DiskAlmostFull" ||
+		!rep.Alerts[1].FirstFiring.Equal(t0.Add(41*time.Minute)) || rep.Alerts[1].Labels["extra"] != "" {
+		t.Fatalf("alerts = %+v", rep.Alerts)
+	}
+	if !strings.Contains(rep.Answer, "## Alerts that fired") || !strings.Contains(rep.Answer, "`DiskAlmostFull` severity=critical service=db") {
+		t.Errorf("answer:\n%s", rep.Answer)
+	}
+
+	met.err = &sdk.Error{Code: sdk.CodeUnavailable, Message: "prometheus down"}
+	rep, err = New(Options{Metrics: met}).Ask(t.Context(), Request{Question: "why?", MetricIntegrations: []string{"prod/prom"},
+		From: t0, To: t0.Add(time.Hour), Attachments: attach(dbOutage())})
+	if err != nil || len(rep.Alerts) != 0 || !strings.Contains(strings.Join(rep.Limits, "\n"), "prod/prom: firing alerts not read") {
+		t.Errorf("a failing metrics source: err %v, alerts %v, limits %q", err, rep.Alerts, rep.Limits)
+	}
+}

@@ -41,6 +41,19 @@ func compose(rep *Report) string {
 				clip(oneLine(e.Template), 200), nRecords(e.Count), span)
 		}
 	}
+	if len(rep.Alerts) > 0 {
+		b.WriteString("\n## Alerts that fired\n\n")
+		for _, al := range rep.Alerts {
+			var labels []string
+			for _, k := range alertLabelsShown {
+				if v := al.Labels[k]; v != "" {
+					labels = append(labels, k+"="+v)
+				}
+			}
+			fmt.Fprintf(&b, "- `%s` %s: firing %s to %s.\n", al.Name, strings.Join(labels, " "),
+				al.FirstFiring.Format("15:04:05"), al.LastFiring.Format("15:04:05"))
+		}
+	}
 	if len(rep.NextSteps) > 0 {
 		b.WriteString("\n## Next steps\n\n")
 		for i, s := range rep.NextSteps {

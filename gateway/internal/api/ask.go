@@ -31,6 +31,10 @@ type Asker interface {
 // can search logs; ok is false for an unknown cluster.
 type LogIntegrations func(cluster string) (ids []string, ok bool)
 
+// MetricIntegrations lists the instance ids of a cluster's integrations
+// that run metric queries (their firing alerts join the answer).
+type MetricIntegrations func(cluster string) []string
+
 // askRequest is the body of POST /api/v1/ask.
 type askRequest struct {
 	Question string `json:"question"`
@@ -48,7 +52,7 @@ type askRequest struct {
 //	POST /api/v1/ask  answer a question from the cluster's logs (and any
 //	                  attached logs): likely cause, evidence, runbooks,
 //	                  next steps
-func RegisterAsk(r *mux.Router, asker Asker, logIntegrations LogIntegrations) {
+func RegisterAsk(r *mux.Router, asker Asker, logIntegrations LogIntegrations, metricIntegrations MetricIntegrations) {
 	r.HandleFunc("/api/v1/ask", func(w http.ResponseWriter, r *http.Request) {
 		var body askRequest
 		if !DecodeJSON(w, r, maxAskBody, &body) {
@@ -81,6 +85,9 @@ func RegisterAsk(r *mux.Router, asker Asker, logIntegrations LogIntegrations) {
 				ids = picked
 			}
 			req.Integrations = ids
+			if metricIntegrations != nil {
+				req.MetricIntegrations = metricIntegrations(body.Cluster)
+			}
 		} else if len(body.Integrations) > 0 {
 			WriteProblem(w, http.StatusBadRequest, "integrations need a cluster", FieldProblem{Field: "cluster", Message: "required with integrations"})
 			return

@@ -55,7 +55,7 @@ func TestAskRoute(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			asker := &recordingAsker{err: tt.err}
 			r := mux.NewRouter()
-			RegisterAsk(r, asker, clusters)
+			RegisterAsk(r, asker, clusters, func(string) []string { return []string{"prod/prom"} })
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/ask", strings.NewReader(tt.body)))
 			if rec.Code != tt.status {
@@ -69,6 +69,9 @@ func TestAskRoute(t *testing.T) {
 					t.Errorf("an internal error reached the response: %s", rec.Body)
 				}
 				return
+			}
+			if tt.wantInts != nil && strings.Join(asker.got.MetricIntegrations, ",") != "prod/prom" {
+				t.Errorf("metric integrations = %v", asker.got.MetricIntegrations)
 			}
 			if strings.Join(asker.got.Integrations, ",") != strings.Join(tt.wantInts, ",") {
 				t.Errorf("integrations = %v, want %v", asker.got.Integrations, tt.wantInts)
@@ -92,7 +95,7 @@ func (progressAsker) Ask(_ context.Context, req agent.Request) (*agent.Report, e
 
 func TestAskRouteStreamsEvents(t *testing.T) {
 	r := mux.NewRouter()
-	RegisterAsk(r, progressAsker{}, func(string) ([]string, bool) { return []string{"prod/splunk"}, true })
+	RegisterAsk(r, progressAsker{}, func(string) ([]string, bool) { return []string{"prod/splunk"}, true }, nil)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/ask", strings.NewReader(`{"question":"why?","cluster":"prod"}`))
 	req.Header.Set("Accept", "text/event-stream")

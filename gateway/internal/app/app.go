@@ -102,9 +102,9 @@ func IngestOptions(cfg config.Config, o jobs.Options) jobs.Options {
 func (a *App) registerServices(queue api.IngestQueue, st store.Store, kb *knowledge.Service, asker *agent.Agent, authn *auth.Service) {
 	api.RegisterIngest(a.router, queue, st, nil)
 	api.RegisterKnowledge(a.router, kb)
-	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations)
-	o := copilot.Options{Auth: authn, Store: st, Asker: asker,
-		LogIntegrations: a.integ.LogIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger}
+	api.RegisterAsk(a.router, asker, a.integ.LogIntegrations, a.integ.MetricIntegrations)
+	o := copilot.Options{Auth: authn, Store: st, Asker: asker, LogIntegrations: a.integ.LogIntegrations,
+		MetricIntegrations: a.integ.MetricIntegrations, DefaultCluster: defaultCluster(a.cfg), Logger: a.logger}
 	if kb != nil { // a nil *Service in the interface would not compare nil
 		o.Knowledge = kb
 	}
@@ -210,7 +210,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	defer kb.Close()
-	asker := agent.New(agent.Options{Source: a.host, Knowledge: kb, Logger: a.logger, Registerer: a.registry,
+	asker := agent.New(agent.Options{Source: a.host, Metrics: a.host, Knowledge: kb, Logger: a.logger, Registerer: a.registry,
 		MaxRecords: a.cfg.Ask.MaxRecords, Lookback: a.cfg.Ask.Lookback})
 	authn, err := NewAuth(a.cfg, st)
 	if err != nil {

@@ -201,6 +201,29 @@ func (in *integrations) SearchLogs(ctx context.Context, id string, q sdk.LogQuer
 	return in.host.SearchLogs(ctx, id, q, fn)
 }
 
+// MetricIntegrations returns the instance ids of the cluster's
+// integrations whose plugin can run metric queries.
+func (in *integrations) MetricIntegrations(cluster string) []string {
+	in.mu.Lock()
+	var ids []string
+	plugins := map[string]string{}
+	for id, e := range in.entries {
+		if e.cluster == cluster {
+			ids = append(ids, id)
+			plugins[id] = e.plugin
+		}
+	}
+	in.mu.Unlock()
+	out := ids[:0]
+	for _, id := range ids {
+		if st, err := in.host.Plugin(plugins[id]); err == nil && slices.Contains(st.Capabilities, sdk.CapabilityMetrics) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // LogIntegrations returns the instance ids of the cluster's integrations
 // whose plugin can search logs (a plugin not started yet is included: its
 // failure shows in the answer's sources); ok is false for an unknown

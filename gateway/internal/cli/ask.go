@@ -94,6 +94,10 @@ The answer is Markdown on stdout (--output json: the whole report).`,
 				defer release()
 				opts.Source, opts.Logger = src, logger
 				req.Integrations = ids
+				if m, ok := src.(agent.MetricSource); ok {
+					// Plugins without metrics answer "unsupported" and are skipped.
+					opts.Metrics, req.MetricIntegrations = m, ids
+				}
 			}
 			if len(req.Attachments) == 0 && cluster == "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: no log files and no --cluster: the answer rests on the knowledge base alone")

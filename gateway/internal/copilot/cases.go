@@ -405,6 +405,9 @@ func (h *handler) turn(ctx context.Context, c store.Case, in turnInput) (int, an
 		if c.Cluster != "" {
 			ids, _ := h.o.LogIntegrations(c.Cluster)
 			req.Integrations = ids
+			if h.o.MetricIntegrations != nil {
+				req.MetricIntegrations = h.o.MetricIntegrations(c.Cluster)
+			}
 		}
 		rep, err := h.o.Asker.Ask(ctx, req)
 		switch {

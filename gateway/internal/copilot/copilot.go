@@ -57,6 +57,9 @@ type Options struct {
 	Knowledge Recorder
 	// LogIntegrations lists a cluster's log integrations (instance ids).
 	LogIntegrations func(cluster string) ([]string, bool)
+	// MetricIntegrations lists a cluster's metric integrations, asked
+	// which alerts fired; nil asks none.
+	MetricIntegrations func(cluster string) []string
 	// DefaultCluster is searched by turns of cases that name none ("" =
 	// only attached logs).
 	DefaultCluster string
