@@ -537,7 +537,9 @@ func (f *fakeMetrics) QueryMetrics(_ context.Context, _ string, q sdk.MetricQuer
 }
 
 func TestAskReadsFiringAlerts(t *testing.T) {
-	at := func(m int, v float64) sdk.Sample { return sdk.Sample{Timestamp: t0.Add(time.Duration(m) * time.Minute), Value: v} }
+	at := func(m int, v float64) sdk.Sample {
+		return sdk.Sample{Timestamp: t0.Add(time.Duration(m) * time.Minute), Value: v}
+	}
 	met := &fakeMetrics{series: []sdk.Series{
 		{Name: "ALERTS", Labels: map[string]string{"alertname": "DiskAlmostFull", "alertstate": "firing", "severity": "critical", "service": "db", "extra": "x"},
 			Samples: []sdk.Sample{at(41, 1), at(42, 1), at(43, 1)}},
