@@ -128,9 +128,23 @@ func startPrometheus(bin string) (*promEnv, error) {
 		target.Close()
 		return nil, err
 	}
+	// One alerting rule that fires as soon as the target is scraped, so
+	// the ALERTS series the hub's agent reads exist.
+	rules := `groups:
+  - name: hub
+    rules:
+      - alert: PluginsRunningHigh
+        expr: faultmaven_plugins_running > 3
+        labels: { severity: warning, service: hub }
+`
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600); err != nil {
+		target.Close()
+		return nil, err
+	}
 	conf := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files: ['rules.yml']
 scrape_configs:
   - job_name: hub
     scrape_interval: 1s

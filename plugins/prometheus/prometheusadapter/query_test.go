@@ -125,6 +125,40 @@ func TestQueries(t *testing.T) {
 
 // TestStepBounds asks for a week at a 1s step: far past Prometheus's
 // 11,000 points per series. The adapter raises the step instead of failing.
+// The hub's agent asks every metrics integration which alerts fired:
+// Prometheus's ALERTS series, with the alert's labels.
+func TestFiringAlerts(t *testing.T) {
+	env := promServer(t)
+	a := newAdapter(nil)
+	ctx := t.Context()
+	if err := a.Configure(ctx, "p", rawConfig(t, map[string]any{"url": env.URL})); err != nil {
+		t.Fatal(err)
+	}
+	var found *sdk.Series
+	deadline := time.Now().Add(20 * time.Second)
+	for found == nil && time.Now().Before(deadline) {
+		series, err := a.QueryMetrics(ctx, "p", sdk.MetricQuery{Query: `ALERTS{alertstate="firing"}`,
+			Start: env.Started, End: time.Now(), Step: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range series {
+			if s.Labels["alertname"] == "PluginsRunningHigh" {
+				found = &series[i]
+			}
+		}
+		if found == nil {
+			time.Sleep(500 * time.Millisecond) // the rule fires on its first evaluation after a scrape
+		}
+	}
+	if found == nil {
+		t.Fatal("the firing alert never appeared in ALERTS")
+	}
+	if found.Name != "ALERTS" || found.Labels["severity"] != "warning" || found.Labels["service"] != "hub" || len(found.Samples) == 0 || found.Samples[0].Value != 1 {
+		t.Errorf("alert series = %+v", found)
+	}
+}
+
 func TestStepBounds(t *testing.T) {
 	env := promServer(t)
 	a := newAdapter(nil)
